@@ -1,0 +1,95 @@
+package build.rex.scheduler;
+
+import build.rex.server.AdminServer;
+import build.rex.server.GrpcMetrics;
+import build.rex.server.GrpcServerFactory;
+import build.rex.storage.BlobStore;
+import build.rex.storage.ac.ActionCache;
+import build.rex.storage.ac.CompletenessCheckingActionCache;
+import build.rex.storage.ac.InMemoryActionCache;
+import build.rex.storage.remote.GrpcActionCache;
+import build.rex.storage.remote.GrpcBlobStore;
+import build.rex.storage.service.ActionCacheService;
+import build.rex.storage.service.ByteStreamService;
+import build.rex.storage.service.CasService;
+import build.rex.storage.service.CasSettings;
+import build.rex.storage.sharding.ShardingActionCache;
+import build.rex.storage.sharding.ShardingBlobStore;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A running scheduler: the REAPI front door. CAS and Action Cache calls go to the workers'
+ * storage, spread over them by rendezvous hashing; Action Cache hits are served from memory
+ * when possible and only when every blob they refer to is still in the CAS.
+ */
+public final class SchedulerServer implements AutoCloseable {
+  private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final List<ManagedChannel> workerChannels = new ArrayList<>();
+  private final ByteStreamService byteStream;
+  private final Server grpc;
+  private final AdminServer admin;
+  private volatile boolean ready;
+
+  public SchedulerServer(SchedulerConfig config) throws IOException {
+    Map<String, BlobStore> casShards = new LinkedHashMap<>();
+    Map<String, ActionCache> acShards = new LinkedHashMap<>();
+    for (String worker : config.workers) {
+      ManagedChannel channel = NettyChannelBuilder.forTarget(worker)
+          .usePlaintext()
+          .maxInboundMessageSize(GrpcServerFactory.MAX_INBOUND_MESSAGE_BYTES)
+          .keepAliveTime(30, TimeUnit.SECONDS)
+          .build();
+      workerChannels.add(channel);
+      casShards.put(worker, new GrpcBlobStore(channel, worker));
+      acShards.put(worker, new GrpcActionCache(channel));
+    }
+    BlobStore cas = new ShardingBlobStore(casShards);
+    ActionCache actionCache = new CompletenessCheckingActionCache(
+        new InMemoryActionCache(new ShardingActionCache(acShards), config.actionCache.memoryEntries), cas);
+    CasSettings casSettings = new CasSettings(config.cas.maxBatchTotalSize.bytes(), CasSettings.DEFAULTS.maxTreePageSize());
+    byteStream = new ByteStreamService(cas, Duration.ofSeconds(config.cas.uploadIdleTimeoutSeconds));
+    admin = new AdminServer(config.admin, metrics, () -> ready).start();
+    grpc = GrpcServerFactory.start(config.grpc, List.of(
+        new CapabilitiesService(casSettings.maxBatchTotalSizeBytes(), config.actionCache.allowClientUpdates),
+        new CasService(cas, casSettings),
+        byteStream,
+        new ActionCacheService(actionCache, cas, config.actionCache.allowClientUpdates, metrics)),
+        new GrpcMetrics(metrics));
+    ready = true;
+  }
+
+  public int grpcPort() {
+    return grpc.getPort();
+  }
+
+  public int adminPort() {
+    return admin.port();
+  }
+
+  public void awaitTermination() throws InterruptedException {
+    grpc.awaitTermination();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    ready = false;
+    grpc.shutdown();
+    if (!grpc.awaitTermination(10, TimeUnit.SECONDS)) {
+      grpc.shutdownNow();
+    }
+    byteStream.close();
+    workerChannels.forEach(ManagedChannel::shutdownNow);
+    admin.close();
+  }
+}

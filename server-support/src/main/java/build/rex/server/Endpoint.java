@@ -1,0 +1,30 @@
+package build.rex.server;
+
+/** Where a server listens. */
+public final class Endpoint implements Validated {
+  public String host = "0.0.0.0";
+  public int port;
+
+  public Endpoint() {}
+
+  public Endpoint(String host, int port) {
+    this.host = host;
+    this.port = port;
+  }
+
+  /** Checks the values; {@code key} is where this endpoint sits in the config. */
+  public void validate(String key) {
+    Validated.require(host != null && !host.isBlank(), key + ".host", "must not be empty");
+    Validated.require(port >= 0 && port <= 65535, key + ".port", "must be between 0 and 65535, got " + port);
+  }
+
+  @Override
+  public void validate() {
+    validate("endpoint");
+  }
+
+  @Override
+  public String toString() {
+    return host + ":" + port;
+  }
+}

@@ -1,0 +1,18 @@
+package build.rex.storage;
+
+import build.bazel.remote.execution.v2.Digest;
+import java.io.IOException;
+
+/** A blob that was asked for is not in the store. */
+public final class BlobNotFoundException extends IOException {
+  private final Digest digest;
+
+  public BlobNotFoundException(Digest digest) {
+    super("blob " + Digests.toString(digest) + " is not in the CAS");
+    this.digest = digest;
+  }
+
+  public Digest digest() {
+    return digest;
+  }
+}

@@ -24,6 +24,7 @@ public final class SchedulerMain {
     Logger log = LoggerFactory.getLogger(SchedulerMain.class);
     SchedulerServer server = new SchedulerServer(config);
     ServerMain.closeOnShutdown(server);
+    ServerMain.exitWhenParentDies();
     log.info("scheduler ready: grpc on {}, admin on {}", server.grpcPort(), server.adminPort());
     server.awaitTermination();
   }

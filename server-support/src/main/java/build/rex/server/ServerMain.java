@@ -29,4 +29,20 @@ public final class ServerMain {
       }
     }, "shutdown"));
   }
+
+  /**
+   * When started by {@code rex local} (which sets REX_PARENT_PID), exits if that launcher is
+   * gone, so a killed launcher never leaves servers behind.
+   */
+  public static void exitWhenParentDies() {
+    String parent = System.getenv("REX_PARENT_PID");
+    if (parent == null) {
+      return;
+    }
+    java.util.Optional<ProcessHandle> handle = ProcessHandle.of(Long.parseLong(parent));
+    if (handle.isEmpty()) {
+      System.exit(1);
+    }
+    handle.get().onExit().thenRun(() -> System.exit(1));
+  }
 }

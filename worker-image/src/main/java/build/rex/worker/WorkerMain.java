@@ -24,6 +24,7 @@ public final class WorkerMain {
     Logger log = LoggerFactory.getLogger(WorkerMain.class);
     WorkerServer server = new WorkerServer(config);
     ServerMain.closeOnShutdown(server);
+    ServerMain.exitWhenParentDies();
     log.info("worker ready: grpc on {}, admin on {}", server.grpcPort(), server.adminPort());
     server.awaitTermination();
   }

@@ -64,6 +64,7 @@ public final class WorkerServer implements AutoCloseable {
 
   @Override
   public void close() throws InterruptedException {
+    org.slf4j.LoggerFactory.getLogger(getClass()).info("shutting down: finishing calls in flight");
     ready = false;
     grpc.shutdown();
     if (!grpc.awaitTermination(10, TimeUnit.SECONDS)) {

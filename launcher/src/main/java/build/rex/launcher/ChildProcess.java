@@ -1,0 +1,83 @@
+package build.rex.launcher;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** One server process of the local cluster, with its log file and readiness probe. */
+final class ChildProcess {
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+  final String name;
+  final Path log;
+  private final int adminPort;
+  private final Process process;
+
+  private ChildProcess(String name, Path log, int adminPort, Process process) {
+    this.name = name;
+    this.log = log;
+    this.adminPort = adminPort;
+    this.process = process;
+  }
+
+  static ChildProcess start(String name, Path jar, Path config, Path log, int adminPort) throws IOException {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    ProcessBuilder builder = new ProcessBuilder(List.of(java, "-XX:+UseG1GC", "-jar", jar.toString(), "--config", config.toString()))
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    builder.environment().put("REX_PARENT_PID", Long.toString(ProcessHandle.current().pid()));
+    return new ChildProcess(name, log, adminPort, builder.start());
+  }
+
+  /** Waits until /readyz answers 200; false if the process died or time ran out. */
+  boolean awaitReady(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    HttpRequest probe = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/readyz"))
+        .timeout(Duration.ofSeconds(1)).build();
+    while (System.nanoTime() < deadline && process.isAlive()) {
+      try {
+        if (HTTP.send(probe, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+          return true;
+        }
+      } catch (IOException e) {
+        // not listening yet
+      }
+      Thread.sleep(100);
+    }
+    return false;
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
+  Process process() {
+    return process;
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within the grace period. */
+  void stop(Duration grace) throws InterruptedException {
+    if (!process.isAlive()) {
+      return;
+    }
+    process.destroy();
+    if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+      process.destroyForcibly().waitFor();
+    }
+  }
+
+  String logTail() {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
+  }
+}

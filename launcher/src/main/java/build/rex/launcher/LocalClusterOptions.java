@@ -1,0 +1,57 @@
+package build.rex.launcher;
+
+import java.nio.file.Path;
+
+/** The flags of {@code rex local}, checked. */
+record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers) {
+
+  static LocalClusterOptions parse(String[] args) {
+    int port = 8980;
+    Path dataDir = Path.of(".rex-local");
+    int workers = 1;
+    int schedulers = 1;
+    for (int i = 0; i < args.length; i++) {
+      String flag = args[i];
+      String value = flag.contains("=") ? flag.substring(flag.indexOf('=') + 1) : null;
+      String name = flag.contains("=") ? flag.substring(0, flag.indexOf('=')) : flag;
+      if (value == null) {
+        if (i + 1 >= args.length) {
+          throw new IllegalArgumentException(name + " needs a value");
+        }
+        value = args[++i];
+      }
+      switch (name) {
+        case "--port" -> port = number(name, value, 1, 65535 - 100);
+        case "--data-dir" -> dataDir = Path.of(value);
+        case "--workers" -> workers = number(name, value, 1, 32);
+        case "--schedulers" -> schedulers = number(name, value, 1, 1);
+        default -> throw new IllegalArgumentException("unknown flag '" + name + "'");
+      }
+    }
+    return new LocalClusterOptions(port, dataDir.toAbsolutePath().normalize(), workers, schedulers);
+  }
+
+  private static int number(String flag, String value, int min, int max) {
+    try {
+      int n = Integer.parseInt(value);
+      if (n >= min && n <= max) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(flag + " must be a whole number from " + min + " to " + max + ", got '" + value + "'");
+  }
+
+  int schedulerAdminPort() {
+    return port + 1;
+  }
+
+  int workerGrpcPort(int index) {
+    return port + 10 + 2 * index;
+  }
+
+  int workerAdminPort(int index) {
+    return port + 11 + 2 * index;
+  }
+}

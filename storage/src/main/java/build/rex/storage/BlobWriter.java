@@ -29,6 +29,12 @@ public interface BlobWriter extends Closeable {
    */
   void commit() throws IOException;
 
+  /**
+   * Registers what to do when the store fails the upload by itself, between writes (a remote
+   * store rejecting it, say). Stores that only fail inside write and commit need not call it.
+   */
+  default void onFailure(java.util.function.Consumer<IOException> callback) {}
+
   /** Discards the upload unless it was committed. */
   @Override
   void close() throws IOException;

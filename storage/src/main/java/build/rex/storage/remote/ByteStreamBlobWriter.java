@@ -38,7 +38,15 @@ final class ByteStreamBlobWriter implements BlobWriter {
     this.digest = digest;
     this.resourceName = BlobResourceName.upload("", UUID.randomUUID().toString(), digest).format();
     Observer observer = new Observer();
-    stub.write(observer);
+    // Forked: the upload outlives the incoming call that started it, so an interrupted client
+    // upload can be resumed instead of being cancelled along with that call.
+    io.grpc.Context uploadContext = io.grpc.Context.current().fork();
+    io.grpc.Context previous = uploadContext.attach();
+    try {
+      stub.write(observer);
+    } finally {
+      uploadContext.detach(previous);
+    }
     this.requests = observer.requests;
   }
 
@@ -82,10 +90,22 @@ final class ByteStreamBlobWriter implements BlobWriter {
       ByteString chunk = data.substring(from, Math.min(data.size(), from + CHUNK_BYTES));
       awaitReady();
       if (response.isDone()) {
-        break; // the server already has the blob, or failed: commit() reports which
+        break; // the server already has the blob (isComplete() says so), or failed (thrown below)
       }
       requests.onNext(request(chunk, false));
       written += chunk.size();
+    }
+    throwIfFailed();
+  }
+
+  /** Surfaces a failure of the remote side as soon as it is known, not only at commit. */
+  private void throwIfFailed() throws IOException {
+    if (response.isCompletedExceptionally()) {
+      try {
+        response.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        throw GrpcBlobStore.failure(StatusRuntimeExceptions.of(e.getCause()), digest);
+      }
     }
   }
 
@@ -109,6 +129,15 @@ final class ByteStreamBlobWriter implements BlobWriter {
         }
       }
     }
+  }
+
+  @Override
+  public void onFailure(java.util.function.Consumer<IOException> callback) {
+    response.whenCompleteAsync((value, error) -> { // async: never under the caller's locks
+      if (error != null && !finished) {
+        callback.accept(GrpcBlobStore.failure(StatusRuntimeExceptions.of(error), digest));
+      }
+    });
   }
 
   @Override

@@ -126,7 +126,7 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase i
     }
 
     @Override
-    public void onNext(WriteRequest request) {
+    public synchronized void onNext(WriteRequest request) {
       if (done) {
         return;
       }
@@ -136,6 +136,7 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase i
           if (session == null) {
             return; // the blob was already stored: answered early
           }
+          session.owner = this::fail;
         } else if (!request.getResourceName().isEmpty() && !request.getResourceName().equals(session.resourceName)) {
           throw new InvalidArgumentException("resource_name changed within one Write call, from '"
               + session.resourceName + "' to '" + request.getResourceName() + "'");
@@ -157,12 +158,20 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase i
           }
         }
       } catch (InvalidArgumentException | IOException | RuntimeException e) {
-        if (session != null) {
-          sessions.end(session);
-        }
-        done = true;
-        response.onError(Statuses.exception(e));
+        fail(e);
       }
+    }
+
+    /** Ends the call and the upload with an error; also called by the store between writes. */
+    private synchronized void fail(Throwable error) {
+      if (done) {
+        return;
+      }
+      done = true;
+      if (session != null) {
+        sessions.end(session);
+      }
+      response.onError(Statuses.exception(error));
     }
 
     /** Starts or resumes the upload the first request names; null when the blob is already stored. */
@@ -203,12 +212,15 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase i
     }
 
     @Override
-    public void onError(Throwable t) {
+    public synchronized void onError(Throwable t) {
       done = true; // the client went away; its session stays for a resumed upload
+      if (session != null) {
+        session.owner = null;
+      }
     }
 
     @Override
-    public void onCompleted() {
+    public synchronized void onCompleted() {
       if (!done) {
         done = true;
         response.onError(Status.INVALID_ARGUMENT

@@ -44,6 +44,8 @@ final class UploadSessions implements Closeable {
     private final ZstdDecompressingWriter decoder;
     private final long firstOffset;
     volatile long lastActive = System.nanoTime();
+    /** The Write call currently feeding this upload, told when the store fails it. */
+    volatile java.util.function.Consumer<Throwable> owner;
 
     Session(String resourceName, BlobResourceName name, BlobWriter writer, long firstOffset) {
       this.resourceName = resourceName;
@@ -51,6 +53,12 @@ final class UploadSessions implements Closeable {
       this.writer = writer;
       this.decoder = name.isCompressed() ? new ZstdDecompressingWriter(writer) : null;
       this.firstOffset = firstOffset;
+      writer.onFailure(error -> {
+        java.util.function.Consumer<Throwable> current = owner;
+        if (current != null) {
+          current.accept(error);
+        }
+      });
     }
 
     /** The offset the next chunk must have: uncompressed bytes, or compressed bytes for compressed uploads. */

@@ -1,0 +1,96 @@
+package build.rex.storage.ac;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import build.bazel.remote.execution.v2.ActionResult;
+import build.bazel.remote.execution.v2.Digest;
+import build.bazel.remote.execution.v2.Directory;
+import build.bazel.remote.execution.v2.FileNode;
+import build.bazel.remote.execution.v2.Tree;
+import build.rex.storage.Digests;
+import build.rex.storage.disk.DiskBlobStore;
+import build.rex.storage.disk.DiskStoreSettings;
+import com.google.protobuf.ByteString;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ActionCacheLayersTest {
+  @TempDir Path root;
+  private static final Digest ACTION = Digests.of(ByteString.copyFromUtf8("action"));
+
+  private static ActionResult result(int exitCode) {
+    return ActionResult.newBuilder().setExitCode(exitCode).build();
+  }
+
+  @Test
+  void diskEntriesSurviveReopeningAndKeepInstancesApart() throws Exception {
+    new DiskActionCache(root).put(new ActionKey("a", ACTION), result(1));
+    new DiskActionCache(root).put(new ActionKey("b", ACTION), result(2));
+    DiskActionCache reopened = new DiskActionCache(root);
+    assertEquals(Optional.of(result(1)), reopened.get(new ActionKey("a", ACTION)));
+    assertEquals(Optional.of(result(2)), reopened.get(new ActionKey("b", ACTION)));
+    assertEquals(Optional.empty(), reopened.get(new ActionKey("", ACTION)));
+  }
+
+  @Test
+  void memoryLayerWritesThroughAndServesRepeatsFromMemory() throws Exception {
+    AtomicInteger backingReads = new AtomicInteger();
+    Map<ActionKey, ActionResult> durable = new HashMap<>();
+    ActionCache backing = new ActionCache() {
+      @Override
+      public Optional<ActionResult> get(ActionKey key) {
+        backingReads.incrementAndGet();
+        return Optional.ofNullable(durable.get(key));
+      }
+
+      @Override
+      public void put(ActionKey key, ActionResult result) {
+        durable.put(key, result);
+      }
+    };
+    InMemoryActionCache cache = new InMemoryActionCache(backing, 1);
+    ActionKey key = new ActionKey("", ACTION);
+    cache.put(key, result(3));
+    assertEquals(result(3), durable.get(key), "written through");
+    cache.get(key);
+    cache.get(key);
+    assertEquals(0, backingReads.get(), "served from memory");
+    cache.put(new ActionKey("other", ACTION), result(4)); // pushes the first entry out of a 1-entry memory
+    assertEquals(Optional.of(result(3)), cache.get(key));
+    assertEquals(1, backingReads.get());
+  }
+
+  @Test
+  void entriesWithMissingBlobsAreNotServed() throws Exception {
+    DiskBlobStore cas = DiskBlobStore.open(root.resolve("cas"), new DiskStoreSettings(1 << 20, 0.5, 0.9, false));
+    CompletenessCheckingActionCache cache = new CompletenessCheckingActionCache(new DiskActionCache(root), cas);
+    ByteString out = ByteString.copyFromUtf8("output");
+    ByteString inTree = ByteString.copyFromUtf8("file in a directory");
+    Tree tree = Tree.newBuilder().setRoot(Directory.newBuilder()
+        .addFiles(FileNode.newBuilder().setName("f").setDigest(Digests.of(inTree)))).build();
+    ActionResult result = ActionResult.newBuilder()
+        .addOutputFiles(build.bazel.remote.execution.v2.OutputFile.newBuilder().setPath("out").setDigest(Digests.of(out)))
+        .addOutputDirectories(build.bazel.remote.execution.v2.OutputDirectory.newBuilder()
+            .setPath("dir").setTreeDigest(Digests.of(tree)))
+        .build();
+    ActionKey key = new ActionKey("", ACTION);
+    cache.put(key, result);
+    assertEquals(Optional.empty(), cache.get(key), "nothing is in the CAS yet");
+    put(cas, out);
+    put(cas, tree.toByteString());
+    assertEquals(Optional.empty(), cache.get(key), "a file inside the output directory is missing");
+    put(cas, inTree);
+    assertTrue(cache.get(key).isPresent());
+  }
+
+  private static void put(DiskBlobStore cas, ByteString data) throws IOException {
+    cas.put(Digests.of(data), data);
+  }
+}

@@ -1,0 +1,167 @@
+package build.rex.storage.disk;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import build.bazel.remote.execution.v2.Digest;
+import build.rex.storage.BlobNotFoundException;
+import build.rex.storage.BlobTooLargeException;
+import build.rex.storage.BlobWriter;
+import build.rex.storage.DigestMismatchException;
+import build.rex.storage.Digests;
+import com.google.protobuf.ByteString;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DiskBlobStoreTest {
+  @TempDir Path root;
+
+  private DiskBlobStore open(long capacity) throws Exception {
+    return DiskBlobStore.open(root, new DiskStoreSettings(capacity, 0.5, 0.9, false));
+  }
+
+  private static ByteString blob(int size, int seed) {
+    byte[] data = new byte[size];
+    for (int i = 0; i < size; i++) {
+      data[i] = (byte) (i * 31 + seed);
+    }
+    return ByteString.copyFrom(data);
+  }
+
+  @Test
+  void storesReadsAndReadsFromAnOffset() throws Exception {
+    DiskBlobStore store = open(1 << 20);
+    ByteString data = blob(1000, 1);
+    Digest digest = Digests.of(data);
+    assertEquals(Set.of(digest), store.findMissing(List.of(digest)));
+    store.put(digest, data);
+    assertEquals(Set.of(), store.findMissing(List.of(digest)));
+    assertEquals(data, store.get(digest));
+    try (InputStream in = store.openRead(digest, 990)) {
+      assertArrayEquals(data.substring(990).toByteArray(), in.readAllBytes());
+    }
+    assertEquals(1, store.blobCount());
+    assertEquals(1000, store.sizeBytes());
+  }
+
+  @Test
+  void theEmptyBlobIsAlwaysPresent() throws Exception {
+    DiskBlobStore store = open(1 << 20);
+    assertEquals(Set.of(), store.findMissing(List.of(Digests.EMPTY)));
+    assertEquals(ByteString.EMPTY, store.get(Digests.EMPTY));
+    try (BlobWriter writer = store.newWriter(Digests.EMPTY)) {
+      assertTrue(writer.isComplete());
+    }
+  }
+
+  @Test
+  void rejectsBytesThatDoNotMatchTheDigestAndLeavesNothingBehind() throws Exception {
+    DiskBlobStore store = open(1 << 20);
+    Digest claimed = Digests.of(blob(100, 1));
+    assertThrows(DigestMismatchException.class, () -> store.put(claimed, blob(100, 2)));
+    assertThrows(DigestMismatchException.class, () -> store.put(claimed, blob(99, 1)));
+    assertThrows(BlobNotFoundException.class, () -> store.get(claimed));
+    try (Stream<Path> leftovers = Files.list(root.resolve("tmp"))) {
+      assertEquals(0, leftovers.count(), "aborted uploads leave no temporary files");
+    }
+  }
+
+  @Test
+  void aBlobIsInvisibleUntilCommitted() throws Exception {
+    DiskBlobStore store = open(1 << 20);
+    ByteString data = blob(100, 3);
+    Digest digest = Digests.of(data);
+    try (BlobWriter writer = store.newWriter(digest)) {
+      writer.write(data.substring(0, 50));
+      assertFalse(writer.isComplete());
+      assertThrows(BlobNotFoundException.class, () -> store.openRead(digest, 0));
+      writer.write(data.substring(50));
+      writer.commit();
+    }
+    assertEquals(data, store.get(digest));
+  }
+
+  @Test
+  void refusesBlobsLargerThanTheWholeStore() throws Exception {
+    DiskBlobStore store = open(1000);
+    assertThrows(BlobTooLargeException.class, () -> store.newWriter(Digests.of(blob(1001, 1))));
+  }
+
+  @Test
+  void evictsLeastRecentlyUsedBlobsDownToTheLowWatermark() throws Exception {
+    DiskBlobStore store = open(10_000); // high watermark 9000, low 5000
+    List<Digest> digests = new ArrayList<>();
+    for (int i = 0; i < 9; i++) {
+      ByteString data = blob(1000, i);
+      digests.add(Digests.of(data));
+      store.put(digests.get(i), data);
+    }
+    store.findMissing(List.of(digests.get(0))); // blob 0 is now the most recently used
+    ByteString last = blob(1000, 99);
+    store.put(Digests.of(last), last);
+    assertTrue(store.sizeBytes() <= 5000 + 1000, "evicted down to the low watermark: " + store.sizeBytes());
+    assertTrue(store.evictedBlobs() >= 4);
+    assertEquals(Set.of(), store.findMissing(List.of(digests.get(0), Digests.of(last))));
+    assertEquals(Set.of(digests.get(1)), store.findMissing(List.of(digests.get(1))), "oldest went first");
+    assertFalse(Files.exists(root.resolve("cas/sha256").resolve(digests.get(1).getHash().substring(0, 2))
+        .resolve(digests.get(1).getHash())), "evicted files are deleted");
+  }
+
+  @Test
+  void pinnedBlobsSurviveEviction() throws Exception {
+    DiskBlobStore store = open(10_000);
+    ByteString pinnedData = blob(1000, 0);
+    Digest pinned = Digests.of(pinnedData);
+    store.put(pinned, pinnedData);
+    try (DiskBlobStore.Lease lease = store.pin(List.of(pinned))) {
+      for (int i = 1; i < 30; i++) {
+        ByteString data = blob(1000, i);
+        store.put(Digests.of(data), data);
+      }
+      assertEquals(pinnedData, store.get(pinned));
+    }
+    for (int i = 30; i < 40; i++) {
+      ByteString data = blob(1000, i);
+      store.put(Digests.of(data), data);
+    }
+    assertEquals(Set.of(pinned), store.findMissing(List.of(pinned)), "unpinned, it ages out like any blob");
+  }
+
+  @Test
+  void reopeningRebuildsTheIndexFromDisk() throws Exception {
+    DiskBlobStore store = open(1 << 20);
+    List<Digest> digests = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      ByteString data = blob(100 + i, i);
+      digests.add(Digests.of(data));
+      store.put(digests.get(i), data);
+    }
+    Files.writeString(root.resolve("tmp/half-written-upload"), "partial");
+    DiskBlobStore reopened = open(1 << 20);
+    assertEquals(50, reopened.blobCount());
+    assertEquals(store.sizeBytes(), reopened.sizeBytes());
+    assertEquals(Set.of(), reopened.findMissing(digests));
+    assertEquals(blob(120, 20), reopened.get(digests.get(20)));
+    assertFalse(Files.exists(root.resolve("tmp/half-written-upload")), "leftover uploads are cleaned on start");
+  }
+
+  @Test
+  void storedBlobsAreReadOnly() throws Exception {
+    DiskBlobStore store = open(1 << 20);
+    ByteString data = blob(10, 1);
+    Digest digest = Digests.of(data);
+    store.put(digest, data);
+    Path file = root.resolve("cas/sha256").resolve(digest.getHash().substring(0, 2)).resolve(digest.getHash());
+    assertEquals("r--r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+  }
+}

@@ -41,7 +41,7 @@ final class LocalCluster {
         System.err.println("rex local: another rex local is using " + options.dataDir());
         return 1;
       }
-      Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll, "stop-children"));
+      Runtime.getRuntime().addShutdownHook(new Thread(this::stopOnSignal, "stop-children"));
       if (!startAll()) {
         stopAll();
         return 1;
@@ -113,6 +113,17 @@ final class LocalCluster {
       child.process().onExit().thenRun(() -> first.complete(child));
     }
     return first.get();
+  }
+
+  /** Ctrl-C or SIGTERM: a requested stop, so once every child is down the launcher exits 0. */
+  private void stopOnSignal() {
+    boolean requested = !stopping;
+    stopAll();
+    if (requested) {
+      System.out.println("rex local: stopped all " + children.size() + " processes");
+      System.out.flush();
+      Runtime.getRuntime().halt(0);
+    }
   }
 
   /** Stops the scheduler first, so clients see one clean disconnect, then the workers. */

@@ -40,7 +40,10 @@ public final class ConfigLoader {
       String key = e.getPath().stream()
           .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
           .collect(Collectors.joining(".")).replace(".[", "[");
-      throw new ConfigException(key.isEmpty() ? "(top level)" : key, e.getOriginalMessage());
+      String problem = e instanceof com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException unknown
+          ? "unknown key; known keys here: " + unknown.getKnownPropertyIds()
+          : e.getOriginalMessage();
+      throw new ConfigException(key.isEmpty() ? "(top level)" : key, problem);
     } catch (IOException e) {
       throw new ConfigException("config is not valid YAML: " + e.getMessage(), e);
     }

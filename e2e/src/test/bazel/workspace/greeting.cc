@@ -1,0 +1,3 @@
+#include "greeting.h"
+
+std::string Greeting(const std::string& name) { return "hello, " + name; }

@@ -1,0 +1,4 @@
+#pragma once
+#include <string>
+
+std::string Greeting(const std::string& name);

@@ -1,0 +1,3 @@
+#include "greeting.h"
+
+int main() { return Greeting("bazel") == "hello, bazel" ? 0 : 1; }

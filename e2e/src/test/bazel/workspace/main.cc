@@ -1,0 +1,7 @@
+#include <iostream>
+#include "greeting.h"
+
+int main() {
+  std::cout << Greeting("rex") << std::endl;
+  return 0;
+}

@@ -1,0 +1,107 @@
+package build.rex.e2e;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** A local cluster started the way a user starts it: {@code bin/rex local}. */
+final class RexLocal implements AutoCloseable {
+  static final Path REPO = Path.of("").toAbsolutePath().getParent();
+  final int port;
+  final Process launcher;
+  final StringBuffer output = new StringBuffer();
+  private final CompletableFuture<String> readyLine = new CompletableFuture<>();
+
+  private RexLocal(int port, Path dataDir, String... extraFlags) throws IOException {
+    this.port = port;
+    List<String> command = new java.util.ArrayList<>(List.of(REPO.resolve("bin/rex").toString(), "local",
+        "--port", Integer.toString(port), "--data-dir", dataDir.toString()));
+    command.addAll(List.of(extraFlags));
+    launcher = new ProcessBuilder(command).directory(REPO.toFile()).redirectErrorStream(true).start();
+    Thread reader = new Thread(this::readOutput, "rex-local-output");
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  /** Starts a cluster and waits for its ready line. */
+  static RexLocal start(Path dataDir, String... extraFlags) throws Exception {
+    RexLocal cluster = new RexLocal(freePortBlock(), dataDir, extraFlags);
+    cluster.awaitReady();
+    return cluster;
+  }
+
+  static RexLocal startOn(int port, Path dataDir) throws IOException {
+    return new RexLocal(port, dataDir);
+  }
+
+  private void readOutput() {
+    try (BufferedReader lines = new BufferedReader(new InputStreamReader(launcher.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = lines.readLine()) != null) {
+        output.append(line).append('\n');
+        if (line.startsWith("rex local cluster ready")) {
+          readyLine.complete(line);
+        }
+      }
+    } catch (IOException e) {
+      // the launcher ended
+    }
+    readyLine.completeExceptionally(new IllegalStateException("bin/rex local ended before it was ready:\n" + output));
+  }
+
+  String awaitReady() throws Exception {
+    return readyLine.get(300, TimeUnit.SECONDS);
+  }
+
+  String target() {
+    return "grpc://127.0.0.1:" + port;
+  }
+
+  /** The scheduler and worker processes the launcher started. */
+  List<ProcessHandle> servers() {
+    return launcher.toHandle().descendants().toList();
+  }
+
+  /** SIGTERM, as Ctrl-C or Kubernetes would send it; returns the launcher's exit code. */
+  int stop() throws InterruptedException {
+    launcher.destroy();
+    if (!launcher.waitFor(60, TimeUnit.SECONDS)) {
+      launcher.destroyForcibly();
+      throw new IllegalStateException("bin/rex local did not stop within 60 s of SIGTERM");
+    }
+    return launcher.exitValue();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (launcher.isAlive()) {
+      stop();
+    }
+  }
+
+  /** A port whose neighbours (the admin and worker ports follow it) are free too. */
+  private static int freePortBlock() throws IOException {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      int base = 20000 + (int) (Math.random() * 20000);
+      if (isFree(base) && isFree(base + 1) && isFree(base + 10) && isFree(base + 11)
+          && isFree(base + 12) && isFree(base + 13)) {
+        return base;
+      }
+    }
+    throw new IOException("no free block of ports found");
+  }
+
+  private static boolean isFree(int port) {
+    try (ServerSocket socket = new ServerSocket(port)) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}

@@ -48,6 +48,7 @@ public final class SchedulerServer implements AutoCloseable {
       ManagedChannel channel = NettyChannelBuilder.forTarget(worker)
           .usePlaintext()
           .maxInboundMessageSize(GrpcServerFactory.MAX_INBOUND_MESSAGE_BYTES)
+          .flowControlWindow(GrpcServerFactory.FLOW_CONTROL_WINDOW_BYTES)
           .keepAliveTime(30, TimeUnit.SECONDS)
           .build();
       workerChannels.add(channel);

@@ -13,11 +13,15 @@ public final class GrpcServerFactory {
   /** Above the 4 MB batch limit plus framing, so a full batch always fits in one message. */
   public static final int MAX_INBOUND_MESSAGE_BYTES = 16 << 20;
 
+  /** A window of several chunks keeps large transfers streaming instead of stop-and-go. */
+  public static final int FLOW_CONTROL_WINDOW_BYTES = 8 << 20;
+
   private GrpcServerFactory() {}
 
   public static Server start(Endpoint endpoint, List<BindableService> services, GrpcMetrics metrics) throws IOException {
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(endpoint.host, endpoint.port))
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
+        .flowControlWindow(FLOW_CONTROL_WINDOW_BYTES)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
         .addStreamTracerFactory(metrics);

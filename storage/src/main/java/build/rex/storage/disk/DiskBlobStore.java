@@ -11,7 +11,6 @@ import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
@@ -159,7 +158,7 @@ public final class DiskBlobStore implements BlobStore {
     try {
       FileChannel channel = FileChannel.open(pathOf(digest.getHash()), StandardOpenOption.READ);
       channel.position(offset);
-      return Channels.newInputStream(channel);
+      return new FileChunkInputStream(channel);
     } catch (NoSuchFileException e) {
       throw new BlobNotFoundException(digest); // evicted between the index lookup and the open
     }

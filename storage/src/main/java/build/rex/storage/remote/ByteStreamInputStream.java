@@ -10,7 +10,7 @@ import java.io.InputStream;
 import java.util.Iterator;
 
 /** The bytes of a ByteStream Read call as an InputStream; closing it early cancels the call. */
-final class ByteStreamInputStream extends InputStream {
+final class ByteStreamInputStream extends InputStream implements build.rex.storage.ChunkedInput {
   private final Iterator<ReadResponse> responses;
   private final Context.CancellableContext context;
   private final Digest digest;
@@ -46,6 +46,17 @@ final class ByteStreamInputStream extends InputStream {
     } catch (StatusRuntimeException e) {
       throw GrpcBlobStore.failure(e, digest);
     }
+  }
+
+  @Override
+  public ByteString readChunk(int maxBytes) throws IOException {
+    if (!fill()) {
+      return ByteString.EMPTY;
+    }
+    int n = Math.min(maxBytes, chunk.size() - position);
+    ByteString out = chunk.substring(position, position + n);
+    position += n;
+    return out;
   }
 
   @Override

@@ -2,10 +2,12 @@ package build.rex.storage.service;
 
 import com.github.luben.zstd.ZstdOutputStream;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import build.rex.storage.ChunkedInput;
 
 /** The chunks a ByteStream Read sends: raw bytes of a blob, or the same bytes zstd-compressed. */
 interface ChunkSource extends Closeable {
@@ -21,12 +23,15 @@ interface ChunkSource extends Closeable {
         if (remaining <= 0) {
           return null;
         }
-        byte[] buffer = in.readNBytes((int) Math.min(chunkBytes, remaining));
-        if (buffer.length == 0) {
+        int want = (int) Math.min(chunkBytes, remaining);
+        ByteString chunk = in instanceof ChunkedInput chunked
+            ? chunked.readChunk(want)
+            : UnsafeByteOperations.unsafeWrap(in.readNBytes(want));
+        if (chunk.isEmpty()) {
           return null;
         }
-        remaining -= buffer.length;
-        return ByteString.copyFrom(buffer);
+        remaining -= chunk.size();
+        return chunk;
       }
 
       @Override

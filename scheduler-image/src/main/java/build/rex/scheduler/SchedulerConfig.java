@@ -1,22 +1,21 @@
 package build.rex.scheduler;
 
 import build.rex.server.ByteSize;
-import build.rex.server.Endpoint;
+import build.rex.server.ServerConfig;
 import build.rex.server.Validated;
 import java.util.List;
 
 /** The scheduler's config file (scheduler.yaml). Every key has a default that works on one machine. */
-public final class SchedulerConfig implements Validated {
-  /** The client-facing REAPI port. */
-  public Endpoint grpc = new Endpoint("0.0.0.0", 8980);
-  /** The admin HTTP port: /metrics, /healthz, /readyz. */
-  public Endpoint admin = new Endpoint("0.0.0.0", 9090);
+public final class SchedulerConfig extends ServerConfig {
   /** Internal gRPC addresses (host:port) of the workers that hold the CAS and Action Cache. */
   public List<String> workers = List.of("127.0.0.1:8981");
   public Cas cas = new Cas();
   public ActionCache actionCache = new ActionCache();
-  /** One of error, warn, info, debug, trace. */
-  public String logLevel = "info";
+
+  /** The gRPC port is the client-facing REAPI port. */
+  public SchedulerConfig() {
+    super(8980, 9090);
+  }
 
   /** Limits of the CAS services. */
   public static final class Cas {
@@ -35,11 +34,7 @@ public final class SchedulerConfig implements Validated {
   }
 
   @Override
-  public void validate() {
-    Validated.require(grpc != null, "grpc", "must be set");
-    Validated.require(admin != null, "admin", "must be set");
-    grpc.validate("grpc");
-    admin.validate("admin");
+  protected void validateComponent() {
     Validated.require(workers != null && !workers.isEmpty(), "workers", "must list at least one worker");
     for (int i = 0; i < workers.size(); i++) {
       String worker = workers.get(i);
@@ -53,7 +48,5 @@ public final class SchedulerConfig implements Validated {
     Validated.require(cas.uploadIdleTimeoutSeconds > 0, "cas.uploadIdleTimeoutSeconds", "must be positive");
     Validated.require(actionCache != null, "actionCache", "must be set");
     Validated.require(actionCache.memoryEntries >= 0, "actionCache.memoryEntries", "must not be negative");
-    Validated.require(logLevel != null && java.util.Set.of("error", "warn", "info", "debug", "trace").contains(logLevel),
-        "logLevel", "must be one of error, warn, info, debug, trace; got " + logLevel);
   }
 }

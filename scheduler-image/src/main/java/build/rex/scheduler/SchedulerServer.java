@@ -1,8 +1,7 @@
 package build.rex.scheduler;
 
-import build.rex.server.AdminServer;
-import build.rex.server.GrpcMetrics;
 import build.rex.server.GrpcServerFactory;
+import build.rex.server.ServerProcess;
 import build.rex.storage.BlobStore;
 import build.rex.storage.ac.ActionCache;
 import build.rex.storage.ac.CompletenessCheckingActionCache;
@@ -16,13 +15,9 @@ import build.rex.storage.service.CasSettings;
 import build.rex.storage.sharding.ShardingActionCache;
 import build.rex.storage.sharding.ShardingBlobStore;
 import io.grpc.ManagedChannel;
-import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,13 +28,7 @@ import java.util.concurrent.TimeUnit;
  * storage, spread over them by rendezvous hashing; Action Cache hits are served from memory
  * when possible and only when every blob they refer to is still in the CAS.
  */
-public final class SchedulerServer implements AutoCloseable {
-  private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-  private final List<ManagedChannel> workerChannels = new ArrayList<>();
-  private final ByteStreamService byteStream;
-  private final Server grpc;
-  private final AdminServer admin;
-  private volatile boolean ready;
+public final class SchedulerServer extends ServerProcess {
 
   public SchedulerServer(SchedulerConfig config) throws IOException {
     Map<String, BlobStore> casShards = new LinkedHashMap<>();
@@ -51,7 +40,7 @@ public final class SchedulerServer implements AutoCloseable {
           .flowControlWindow(GrpcServerFactory.FLOW_CONTROL_WINDOW_BYTES)
           .keepAliveTime(30, TimeUnit.SECONDS)
           .build();
-      workerChannels.add(channel);
+      closeOnStop(channel::shutdownNow);
       casShards.put(worker, new GrpcBlobStore(channel, worker));
       acShards.put(worker, new GrpcActionCache(channel));
     }
@@ -59,39 +48,10 @@ public final class SchedulerServer implements AutoCloseable {
     ActionCache actionCache = new CompletenessCheckingActionCache(
         new InMemoryActionCache(new ShardingActionCache(acShards), config.actionCache.memoryEntries), cas);
     CasSettings casSettings = new CasSettings(config.cas.maxBatchTotalSize.bytes(), CasSettings.DEFAULTS.maxTreePageSize());
-    byteStream = new ByteStreamService(cas, Duration.ofSeconds(config.cas.uploadIdleTimeoutSeconds));
-    admin = new AdminServer(config.admin, metrics, () -> ready).start();
-    grpc = GrpcServerFactory.start(config.grpc, List.of(
+    serve(config.grpc, config.admin, List.of(
         new CapabilitiesService(casSettings.maxBatchTotalSizeBytes(), config.actionCache.allowClientUpdates),
         new CasService(cas, casSettings),
-        byteStream,
-        new ActionCacheService(actionCache, cas, config.actionCache.allowClientUpdates, metrics)),
-        new GrpcMetrics(metrics));
-    ready = true;
-  }
-
-  public int grpcPort() {
-    return grpc.getPort();
-  }
-
-  public int adminPort() {
-    return admin.port();
-  }
-
-  public void awaitTermination() throws InterruptedException {
-    grpc.awaitTermination();
-  }
-
-  @Override
-  public void close() throws InterruptedException {
-    org.slf4j.LoggerFactory.getLogger(getClass()).info("shutting down: finishing calls in flight");
-    ready = false;
-    grpc.shutdown();
-    if (!grpc.awaitTermination(10, TimeUnit.SECONDS)) {
-      grpc.shutdownNow();
-    }
-    byteStream.close();
-    workerChannels.forEach(ManagedChannel::shutdownNow);
-    admin.close();
+        closeOnStop(new ByteStreamService(cas, Duration.ofSeconds(config.cas.uploadIdleTimeoutSeconds))),
+        new ActionCacheService(actionCache, cas, config.actionCache.allowClientUpdates, metrics)));
   }
 }

@@ -1,18 +1,17 @@
 package build.rex.worker;
 
 import build.rex.server.ByteSize;
-import build.rex.server.Endpoint;
+import build.rex.server.ServerConfig;
 import build.rex.server.Validated;
 
 /** The worker's config file (worker.yaml). Every key has a default that works on one machine. */
-public final class WorkerConfig implements Validated {
-  /** The internal gRPC port: CAS, ByteStream and Action Cache for schedulers and peers. */
-  public Endpoint grpc = new Endpoint("0.0.0.0", 8981);
-  /** The admin HTTP port: /metrics, /healthz, /readyz. */
-  public Endpoint admin = new Endpoint("0.0.0.0", 9091);
+public final class WorkerConfig extends ServerConfig {
   public Storage storage = new Storage();
-  /** One of error, warn, info, debug, trace. */
-  public String logLevel = "info";
+
+  /** The gRPC port is internal: CAS, ByteStream and Action Cache for schedulers and peers. */
+  public WorkerConfig() {
+    super(8981, 9091);
+  }
 
   /** The CAS and Action Cache on this worker's disk. */
   public static final class Storage {
@@ -29,11 +28,7 @@ public final class WorkerConfig implements Validated {
   }
 
   @Override
-  public void validate() {
-    Validated.require(grpc != null, "grpc", "must be set");
-    Validated.require(admin != null, "admin", "must be set");
-    grpc.validate("grpc");
-    admin.validate("admin");
+  protected void validateComponent() {
     Validated.require(storage != null, "storage", "must be set");
     Validated.require(storage.path != null && !storage.path.isBlank(), "storage.path", "must not be empty");
     Validated.require(storage.maxSize != null && storage.maxSize.bytes() > 0, "storage.maxSize", "must be positive");
@@ -41,7 +36,5 @@ public final class WorkerConfig implements Validated {
         "must be in (0, 1], got " + storage.highWatermark);
     Validated.require(storage.lowWatermark > 0 && storage.lowWatermark < storage.highWatermark,
         "storage.lowWatermark", "must be in (0, highWatermark), got " + storage.lowWatermark);
-    Validated.require(logLevel != null && java.util.Set.of("error", "warn", "info", "debug", "trace").contains(logLevel),
-        "logLevel", "must be one of error, warn, info, debug, trace; got " + logLevel);
   }
 }

@@ -1,0 +1,34 @@
+package build.rex.scheduler;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import build.rex.server.ConfigException;
+import build.rex.server.ConfigLoader;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SchedulerConfigTest {
+  @Test
+  void defaultsWork() {
+    SchedulerConfig config = ConfigLoader.parse("", SchedulerConfig.class);
+    assertEquals(8980, config.grpc.port);
+    assertEquals(List.of("127.0.0.1:8981"), config.workers);
+    assertEquals(4_000_000, config.cas.maxBatchTotalSize.bytes());
+  }
+
+  @Test
+  void badValuesNameTheirKey() {
+    assertRejected("'workers[1]': must be host:port", "workers: ['a:1', 'nonsense']");
+    assertRejected("'workers'", "workers: []");
+    assertRejected("'cas.maxBatchTotalSize'", "cas: {maxBatchTotalSize: 64Mi}");
+    assertRejected("'actionCache.memoryEntries'", "actionCache: {memoryEntries: -1}");
+    assertRejected("'actionCache.memoryEntrys': unknown key", "actionCache: {memoryEntrys: 5}");
+  }
+
+  private static void assertRejected(String key, String yaml) {
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, SchedulerConfig.class));
+    assertTrue(e.getMessage().contains(key), e.getMessage());
+  }
+}

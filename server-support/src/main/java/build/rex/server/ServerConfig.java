@@ -1,0 +1,34 @@
+package build.rex.server;
+
+import java.util.Set;
+
+/** The keys every server's config file has: its two ports and its log level. */
+public abstract class ServerConfig implements Validated {
+  private static final Set<String> LOG_LEVELS = Set.of("error", "warn", "info", "debug", "trace");
+
+  /** The gRPC port. */
+  public Endpoint grpc;
+  /** The admin HTTP port: /metrics, /healthz, /readyz. */
+  public Endpoint admin;
+  /** One of error, warn, info, debug, trace. */
+  public String logLevel = "info";
+
+  protected ServerConfig(int grpcPort, int adminPort) {
+    grpc = new Endpoint("0.0.0.0", grpcPort);
+    admin = new Endpoint("0.0.0.0", adminPort);
+  }
+
+  @Override
+  public void validate() {
+    Validated.require(grpc != null, "grpc", "must be set");
+    Validated.require(admin != null, "admin", "must be set");
+    grpc.validate("grpc");
+    admin.validate("admin");
+    Validated.require(logLevel != null && LOG_LEVELS.contains(logLevel), "logLevel",
+        "must be one of " + LOG_LEVELS + "; got " + logLevel);
+    validateComponent();
+  }
+
+  /** Checks the component's own keys. */
+  protected abstract void validateComponent();
+}

@@ -1,0 +1,34 @@
+package build.rex.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import build.rex.server.ConfigException;
+import build.rex.server.ConfigLoader;
+import org.junit.jupiter.api.Test;
+
+class WorkerConfigTest {
+  @Test
+  void defaultsWork() {
+    WorkerConfig config = ConfigLoader.parse("", WorkerConfig.class);
+    assertEquals(8981, config.grpc.port);
+    assertEquals(10L << 30, config.storage.maxSize.bytes());
+    assertTrue(config.storage.fsync);
+  }
+
+  @Test
+  void badValuesNameTheirKey() {
+    assertRejected("'storage.lowWatermark'", "storage: {lowWatermark: 0.95}");
+    assertRejected("'storage.highWatermark'", "storage: {highWatermark: 1.5}");
+    assertRejected("'storage.maxSize'", "storage: {maxSize: 0}");
+    assertRejected("'storage.path'", "storage: {path: ''}");
+    assertRejected("'logLevel'", "logLevel: loud");
+    assertRejected("'admin.port'", "admin: {port: -1}");
+  }
+
+  private static void assertRejected(String key, String yaml) {
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, WorkerConfig.class));
+    assertTrue(e.getMessage().contains(key), e.getMessage());
+  }
+}

@@ -7,39 +7,58 @@ import build.rex.worker.WorkerServer;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A scheduler and a worker in this JVM, talking real gRPC over loopback and storing on real
- * disk, for protocol tests. Restarting keeps the worker's data folder.
+ * A scheduler and workers in this JVM, talking real gRPC over loopback and storing on real
+ * disk, for protocol tests. Restarting keeps the workers' data folders.
  */
 final class LocalStack implements AutoCloseable {
   final Path dataDir;
   private final long casBytes;
+  private final int workerCount;
+  final List<WorkerServer> workers = new ArrayList<>();
+  /** Ports stay the same across restarts, as a StatefulSet pod keeps its name. */
+  private final List<Integer> workerPorts = new ArrayList<>();
   WorkerServer worker;
   SchedulerServer scheduler;
   ManagedChannel channel;
 
   LocalStack(Path dataDir, long casBytes) throws Exception {
+    this(dataDir, casBytes, 1);
+  }
+
+  LocalStack(Path dataDir, long casBytes, int workerCount) throws Exception {
     this.dataDir = dataDir;
     this.casBytes = casBytes;
+    this.workerCount = workerCount;
     start();
   }
 
   private void start() throws Exception {
-    WorkerConfig workerConfig = new WorkerConfig();
-    workerConfig.grpc = new Endpoint("127.0.0.1", 0);
-    workerConfig.admin = new Endpoint("127.0.0.1", 0);
-    workerConfig.storage.path = dataDir.toString();
-    workerConfig.storage.maxSize = ByteSize.ofBytes(casBytes);
-    workerConfig.storage.fsync = false;
-    workerConfig.validate();
-    worker = new WorkerServer(workerConfig);
+    workers.clear();
+    List<String> addresses = new ArrayList<>();
+    for (int i = 0; i < workerCount; i++) {
+      WorkerConfig workerConfig = new WorkerConfig();
+      workerConfig.grpc = new Endpoint("127.0.0.1", i < workerPorts.size() ? workerPorts.get(i) : 0);
+      workerConfig.admin = new Endpoint("127.0.0.1", 0);
+      workerConfig.storage.path = dataDir.resolve("worker-" + i).toString();
+      workerConfig.storage.maxSize = ByteSize.ofBytes(casBytes);
+      workerConfig.storage.fsync = false;
+      workerConfig.validate();
+      workers.add(new WorkerServer(workerConfig));
+      if (i == workerPorts.size()) {
+        workerPorts.add(workers.get(i).grpcPort());
+      }
+      addresses.add("127.0.0.1:" + workers.get(i).grpcPort());
+    }
+    worker = workers.get(0);
     SchedulerConfig schedulerConfig = new SchedulerConfig();
     schedulerConfig.grpc = new Endpoint("127.0.0.1", 0);
     schedulerConfig.admin = new Endpoint("127.0.0.1", 0);
-    schedulerConfig.workers = List.of("127.0.0.1:" + worker.grpcPort());
+    schedulerConfig.workers = addresses;
     schedulerConfig.validate();
     scheduler = new SchedulerServer(schedulerConfig);
     channel = NettyChannelBuilder.forAddress("127.0.0.1", scheduler.grpcPort()).usePlaintext()
@@ -55,6 +74,8 @@ final class LocalStack implements AutoCloseable {
   public void close() throws Exception {
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     scheduler.close();
-    worker.close();
+    for (WorkerServer w : workers) {
+      w.close();
+    }
   }
 }

@@ -1,10 +1,9 @@
 package build.rex.scheduler;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import build.rex.server.ConfigException;
+import build.rex.server.ConfigAssertions;
 import build.rex.server.ConfigLoader;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -28,7 +27,6 @@ class SchedulerConfigTest {
   }
 
   private static void assertRejected(String key, String yaml) {
-    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, SchedulerConfig.class));
-    assertTrue(e.getMessage().contains(key), e.getMessage());
+    ConfigAssertions.assertRejected(SchedulerConfig.class, yaml, key);
   }
 }

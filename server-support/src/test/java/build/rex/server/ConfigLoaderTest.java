@@ -1,7 +1,6 @@
 package build.rex.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
@@ -52,8 +51,7 @@ class ConfigLoaderTest {
   }
 
   private static void assertMessage(String expected, String yaml) {
-    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, Sample.class));
-    assertTrue(e.getMessage().contains(expected), () -> "'" + e.getMessage() + "' lacks " + expected);
+    ConfigAssertions.assertRejected(Sample.class, yaml, expected);
   }
 
   @Test

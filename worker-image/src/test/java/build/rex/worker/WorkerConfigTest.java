@@ -1,10 +1,9 @@
 package build.rex.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import build.rex.server.ConfigException;
+import build.rex.server.ConfigAssertions;
 import build.rex.server.ConfigLoader;
 import org.junit.jupiter.api.Test;
 
@@ -28,7 +27,6 @@ class WorkerConfigTest {
   }
 
   private static void assertRejected(String key, String yaml) {
-    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, WorkerConfig.class));
-    assertTrue(e.getMessage().contains(key), e.getMessage());
+    ConfigAssertions.assertRejected(WorkerConfig.class, yaml, key);
   }
 }

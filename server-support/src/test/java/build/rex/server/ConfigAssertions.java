@@ -1,0 +1,15 @@
+package build.rex.server;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Assertions on config errors, shared by the components' config tests. */
+public final class ConfigAssertions {
+  private ConfigAssertions() {}
+
+  /** Parsing {@code yaml} fails with a message that contains {@code expected}. */
+  public static void assertRejected(Class<? extends Validated> type, String yaml, String expected) {
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, type));
+    assertTrue(e.getMessage().contains(expected), () -> "'" + e.getMessage() + "' lacks " + expected);
+  }
+}

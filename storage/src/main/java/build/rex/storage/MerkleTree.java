@@ -1,0 +1,69 @@
+package build.rex.storage;
+
+import build.bazel.remote.execution.v2.Digest;
+import build.bazel.remote.execution.v2.Directory;
+import build.bazel.remote.execution.v2.DirectoryNode;
+import build.bazel.remote.execution.v2.FileNode;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A Directory tree read from the CAS breadth first, one batch read per level, each distinct
+ * directory once, in a deterministic order (root first). Directories that are missing are
+ * recorded, and nothing below them is read.
+ */
+public record MerkleTree(Digest root, Map<Digest, Directory> directories, Set<Digest> missingDirectories) {
+
+  public static MerkleTree load(BlobStore cas, Digest root) throws IOException, InvalidArgumentException {
+    Map<Digest, Directory> directories = new LinkedHashMap<>();
+    Set<Digest> missing = new HashSet<>();
+    Set<Digest> seen = new HashSet<>(List.of(root));
+    List<Digest> level = List.of(root);
+    while (!level.isEmpty()) {
+      Map<Digest, ByteString> found = cas.getBatch(level);
+      List<Digest> next = new ArrayList<>();
+      for (Digest digest : level) {
+        ByteString bytes = found.get(digest);
+        if (bytes == null) {
+          missing.add(digest);
+          continue;
+        }
+        Directory directory = parse(digest, bytes);
+        directories.put(digest, directory);
+        for (DirectoryNode child : directory.getDirectoriesList()) {
+          if (seen.add(child.getDigest())) {
+            next.add(child.getDigest());
+          }
+        }
+      }
+      level = next;
+    }
+    return new MerkleTree(root, directories, missing);
+  }
+
+  private static Directory parse(Digest digest, ByteString bytes) throws InvalidArgumentException {
+    try {
+      return Directory.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw new InvalidArgumentException("blob " + Digests.toString(digest) + " in the tree is not a Directory message");
+    }
+  }
+
+  /** Every file blob the present directories name. */
+  public Set<Digest> fileDigests() {
+    Set<Digest> files = new HashSet<>();
+    for (Directory directory : directories.values()) {
+      for (FileNode file : directory.getFilesList()) {
+        files.add(file.getDigest());
+      }
+    }
+    return files;
+  }
+}

@@ -27,6 +27,7 @@ final class BenchCluster implements AutoCloseable {
     workerConfig.storage.path = dataDir.toString();
     workerConfig.storage.maxSize = ByteSize.ofBytes(casBytes);
     workerConfig.storage.fsync = fsync;
+    workerConfig.execution.enabled = false;
     workerConfig.logLevel = "warn";
     worker = new WorkerServer(workerConfig);
     SchedulerConfig schedulerConfig = new SchedulerConfig();

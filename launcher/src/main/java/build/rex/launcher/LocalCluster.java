@@ -49,7 +49,7 @@ final class LocalCluster {
       String target = "grpc://127.0.0.1:" + options.port();
       System.out.println("rex local cluster ready on " + target + " (" + options.schedulers() + " scheduler, "
           + options.workers() + " worker" + (options.workers() == 1 ? "" : "s") + ", data in " + options.dataDir() + ")");
-      System.out.println("bazel flags: --remote_cache=" + target);
+      System.out.println("bazel flags: --remote_executor=" + target + "  (or --remote_cache=" + target + " for caching only)");
       System.out.flush();
       ChildProcess died = awaitFirstExit();
       if (stopping) {
@@ -71,6 +71,8 @@ final class LocalCluster {
       config.grpc = new Endpoint("127.0.0.1", options.workerGrpcPort(i));
       config.admin = new Endpoint("127.0.0.1", options.workerAdminPort(i));
       config.storage.path = dir.toString();
+      config.execution.scheduler = "127.0.0.1:" + options.port();
+      config.execution.workerId = "worker-" + i;
       Path file = write(dir.resolve("worker.yaml"), config);
       workerAddresses.add("127.0.0.1:" + options.workerGrpcPort(i));
       children.add(ChildProcess.start("worker-" + i, home.resolve("worker-image/target/rex-worker.jar"), file,

@@ -18,7 +18,8 @@ import io.grpc.stub.StreamObserver;
 
 /**
  * Tells clients what this server really does: SHA-256 only, zstd for ByteStream and batch
- * uploads, API versions 2.0 to 2.11 (so Bazel 4 works), and no remote execution yet.
+ * uploads, API versions 2.0 to 2.11 (so Bazel 4 works), remote execution with any int priority
+ * (lower runs sooner).
  */
 final class CapabilitiesService extends CapabilitiesGrpc.CapabilitiesImplBase {
   private final ServerCapabilities capabilities;
@@ -39,7 +40,10 @@ final class CapabilitiesService extends CapabilitiesGrpc.CapabilitiesImplBase {
         .setExecutionCapabilities(ExecutionCapabilities.newBuilder()
             .setDigestFunction(Digests.FUNCTION)
             .addDigestFunctions(Digests.FUNCTION)
-            .setExecEnabled(false))
+            .setExecEnabled(true)
+            .setExecutionPriorityCapabilities(PriorityCapabilities.newBuilder()
+                .addPriorities(PriorityCapabilities.PriorityRange.newBuilder()
+                    .setMinPriority(Integer.MIN_VALUE).setMaxPriority(Integer.MAX_VALUE))))
         .setDeprecatedApiVersion(version(2, 0))
         .setLowApiVersion(version(2, 0))
         .setHighApiVersion(version(2, 11))

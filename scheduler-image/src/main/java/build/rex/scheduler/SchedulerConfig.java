@@ -11,6 +11,7 @@ public final class SchedulerConfig extends ServerConfig {
   public List<String> workers = List.of("127.0.0.1:8981");
   public Cas cas = new Cas();
   public ActionCache actionCache = new ActionCache();
+  public Execution execution = new Execution();
 
   /** The gRPC port is the client-facing REAPI port. */
   public SchedulerConfig() {
@@ -33,6 +34,24 @@ public final class SchedulerConfig extends ServerConfig {
     public boolean allowClientUpdates = true;
   }
 
+  /** The queue and the executors. */
+  public static final class Execution {
+    /** Time limit for actions that set none. */
+    public int defaultTimeoutSeconds = 3600;
+    /** Actions asking for more are rejected with INVALID_ARGUMENT. */
+    public int maxTimeoutSeconds = 3 * 3600;
+    /** How often an action may be lost with its worker before the client gets an error. */
+    public int maxAttempts = 3;
+    /** A worker silent this long is lost and its actions run elsewhere. */
+    public int workerLostAfterSeconds = 10;
+    /** How long finished operations stay visible to WaitExecution and GetOperation. */
+    public int finishedRetentionSeconds = 600;
+    /** Platform properties compared as quantities (an executor must offer at least as much). */
+    public List<String> numericProperties = List.of("cpu", "cores", "memory");
+    /** Platform properties that never stop an action from running anywhere. */
+    public List<String> ignoredProperties = List.of();
+  }
+
   @Override
   protected void validateComponent() {
     Validated.require(workers != null && !workers.isEmpty(), "workers", "must list at least one worker");
@@ -48,5 +67,12 @@ public final class SchedulerConfig extends ServerConfig {
     Validated.require(cas.uploadIdleTimeoutSeconds > 0, "cas.uploadIdleTimeoutSeconds", "must be positive");
     Validated.require(actionCache != null, "actionCache", "must be set");
     Validated.require(actionCache.memoryEntries >= 0, "actionCache.memoryEntries", "must not be negative");
+    Validated.require(execution != null, "execution", "must be set");
+    Validated.require(execution.defaultTimeoutSeconds > 0, "execution.defaultTimeoutSeconds", "must be positive");
+    Validated.require(execution.maxTimeoutSeconds >= execution.defaultTimeoutSeconds, "execution.maxTimeoutSeconds",
+        "must be at least execution.defaultTimeoutSeconds");
+    Validated.require(execution.maxAttempts > 0, "execution.maxAttempts", "must be positive");
+    Validated.require(execution.workerLostAfterSeconds > 0, "execution.workerLostAfterSeconds", "must be positive");
+    Validated.require(execution.finishedRetentionSeconds > 0, "execution.finishedRetentionSeconds", "must be positive");
   }
 }

@@ -14,19 +14,30 @@ import build.rex.storage.service.CasService;
 import build.rex.storage.service.CasSettings;
 import build.rex.storage.sharding.ShardingActionCache;
 import build.rex.storage.sharding.ShardingBlobStore;
+import build.rex.scheduler.execution.Dispatcher;
+import build.rex.scheduler.execution.ExecutionService;
+import build.rex.scheduler.execution.OperationsService;
+import build.rex.scheduler.execution.PlatformMatcher;
+import build.rex.scheduler.execution.WorkerConnectionService;
+import com.google.protobuf.util.Durations;
 import io.grpc.ManagedChannel;
+import io.micrometer.core.instrument.Gauge;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A running scheduler: the REAPI front door. CAS and Action Cache calls go to the workers'
  * storage, spread over them by rendezvous hashing; Action Cache hits are served from memory
- * when possible and only when every blob they refer to is still in the CAS.
+ * when possible and only when every blob they refer to is still in the CAS. Execute queues
+ * actions for the workers' executors, which connect to it over the worker protocol.
  */
 public final class SchedulerServer extends ServerProcess {
 
@@ -47,11 +58,30 @@ public final class SchedulerServer extends ServerProcess {
     BlobStore cas = new ShardingBlobStore(casShards);
     ActionCache actionCache = new CompletenessCheckingActionCache(
         new InMemoryActionCache(new ShardingActionCache(acShards), config.actionCache.memoryEntries), cas);
+    Dispatcher.ExecutionSettings executionSettings = new Dispatcher.ExecutionSettings(
+        Durations.fromSeconds(config.execution.defaultTimeoutSeconds),
+        Durations.fromSeconds(config.execution.maxTimeoutSeconds),
+        config.execution.maxAttempts,
+        Duration.ofSeconds(config.execution.workerLostAfterSeconds),
+        Duration.ofSeconds(config.execution.finishedRetentionSeconds));
+    Dispatcher dispatcher = new Dispatcher(new PlatformMatcher(Set.copyOf(config.execution.numericProperties),
+        Set.copyOf(config.execution.ignoredProperties)), executionSettings);
+    ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "dispatcher-sweep");
+      thread.setDaemon(true);
+      return thread;
+    });
+    sweeper.scheduleAtFixedRate(dispatcher::sweep, 1, 1, TimeUnit.SECONDS);
+    closeOnStop(sweeper::shutdownNow);
+    Gauge.builder("rex.execution.queued", dispatcher, Dispatcher::queued).register(metrics);
     CasSettings casSettings = new CasSettings(config.cas.maxBatchTotalSize.bytes(), CasSettings.DEFAULTS.maxTreePageSize());
     serve(config.grpc, config.admin, List.of(
         new CapabilitiesService(casSettings.maxBatchTotalSizeBytes(), config.actionCache.allowClientUpdates),
         new CasService(cas, casSettings),
         closeOnStop(new ByteStreamService(cas, Duration.ofSeconds(config.cas.uploadIdleTimeoutSeconds))),
-        new ActionCacheService(actionCache, cas, config.actionCache.allowClientUpdates, metrics)));
+        new ActionCacheService(actionCache, cas, config.actionCache.allowClientUpdates, metrics),
+        new ExecutionService(cas, actionCache, dispatcher, executionSettings),
+        new OperationsService(dispatcher),
+        new WorkerConnectionService(dispatcher, actionCache)));
   }
 }

@@ -47,6 +47,7 @@ final class LocalStack implements AutoCloseable {
       workerConfig.storage.path = dataDir.resolve("worker-" + i).toString();
       workerConfig.storage.maxSize = ByteSize.ofBytes(casBytes);
       workerConfig.storage.fsync = false;
+      workerConfig.execution.enabled = false;
       workerConfig.validate();
       workers.add(new WorkerServer(workerConfig));
       if (i == workerPorts.size()) {

@@ -120,7 +120,8 @@ class StorageProtocolTest {
     assertTrue(caps.getCacheCapabilities().getActionCacheUpdateCapabilities().getUpdateEnabled());
     assertEquals(2, caps.getLowApiVersion().getMajor());
     assertEquals(0, caps.getLowApiVersion().getMinor());
-    assertFalse(caps.getExecutionCapabilities().getExecEnabled());
+    assertTrue(caps.getExecutionCapabilities().getExecEnabled());
+    assertEquals(DigestFunction.Value.SHA256, caps.getExecutionCapabilities().getDigestFunction());
   }
 
   // --- Section 6: spec details

@@ -3,10 +3,13 @@ package build.rex.worker;
 import build.rex.server.ByteSize;
 import build.rex.server.ServerConfig;
 import build.rex.server.Validated;
+import java.util.List;
+import java.util.Map;
 
 /** The worker's config file (worker.yaml). Every key has a default that works on one machine. */
 public final class WorkerConfig extends ServerConfig {
   public Storage storage = new Storage();
+  public Execution execution = new Execution();
 
   /** The gRPC port is internal: CAS, ByteStream and Action Cache for schedulers and peers. */
   public WorkerConfig() {
@@ -27,6 +30,27 @@ public final class WorkerConfig extends ServerConfig {
     public boolean fsync = true;
   }
 
+  /** Running actions. */
+  public static final class Execution {
+    /** Run actions at all; a storage-only worker sets this to false. */
+    public boolean enabled = true;
+    /** The scheduler to take work from (host:port); also the cluster CAS for inputs and outputs. */
+    public String scheduler = "127.0.0.1:8980";
+    /** This worker's stable name; empty means the host name. */
+    public String workerId = "";
+    /** Where exec roots are made; empty means {@code <storage.path>/exec}. Must be on the CAS's file system. */
+    public String root = "";
+    /** The executors, in pools of interchangeable ones. */
+    public List<ExecutorPool> executors = List.of(new ExecutorPool());
+  }
+
+  /** {@code count} executors with the same properties. */
+  public static final class ExecutorPool {
+    public int count = Math.max(1, Runtime.getRuntime().availableProcessors());
+    /** Platform properties offered, e.g. {OSFamily: linux, cpu: "1", memory: 1Gi, pool: default}. */
+    public Map<String, String> properties = Map.of("OSFamily", "linux");
+  }
+
   @Override
   protected void validateComponent() {
     Validated.require(storage != null, "storage", "must be set");
@@ -36,5 +60,15 @@ public final class WorkerConfig extends ServerConfig {
         "must be in (0, 1], got " + storage.highWatermark);
     Validated.require(storage.lowWatermark > 0 && storage.lowWatermark < storage.highWatermark,
         "storage.lowWatermark", "must be in (0, highWatermark), got " + storage.lowWatermark);
+    Validated.require(execution != null, "execution", "must be set");
+    Validated.require(execution.scheduler != null && execution.scheduler.matches("[^:\\s]+:\\d{1,5}"),
+        "execution.scheduler", "must be host:port, got '" + execution.scheduler + "'");
+    Validated.require(execution.executors != null && !execution.executors.isEmpty(), "execution.executors",
+        "must list at least one pool");
+    for (int i = 0; i < execution.executors.size(); i++) {
+      ExecutorPool pool = execution.executors.get(i);
+      Validated.require(pool.count > 0, "execution.executors[" + i + "].count", "must be positive");
+      Validated.require(pool.properties != null, "execution.executors[" + i + "].properties", "must be set");
+    }
   }
 }

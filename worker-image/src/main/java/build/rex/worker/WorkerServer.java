@@ -8,14 +8,25 @@ import build.rex.storage.service.ActionCacheService;
 import build.rex.storage.service.ByteStreamService;
 import build.rex.storage.service.CasService;
 import build.rex.storage.service.CasSettings;
+import build.rex.server.GrpcServerFactory;
+import build.rex.v1.Executor;
+import build.rex.worker.execution.ExecRootsFolder;
+import build.rex.worker.execution.ExecutorLayout;
+import build.rex.worker.execution.SchedulerLink;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
-/** A running worker: its disk CAS and Action Cache, served on the internal gRPC port. */
+/**
+ * A running worker: its disk CAS and Action Cache, served on the internal gRPC port, and its
+ * executors, which take actions from the scheduler.
+ */
 public final class WorkerServer extends ServerProcess {
   private final DiskBlobStore cas;
 
@@ -30,6 +41,27 @@ public final class WorkerServer extends ServerProcess {
         new CasService(cas, CasSettings.DEFAULTS),
         closeOnStop(new ByteStreamService(cas, Duration.ofMinutes(10))),
         new ActionCacheService(new DiskActionCache(root), cas, true, metrics)));
+    if (config.execution.enabled) {
+      startExecution(config, root);
+    }
+  }
+
+  private void startExecution(WorkerConfig config, Path storageRoot) throws IOException {
+    Path execRoots = config.execution.root.isEmpty() ? storageRoot.resolve("exec") : Path.of(config.execution.root);
+    new ExecRootsFolder(execRoots).clear();
+    String workerId = config.execution.workerId.isEmpty()
+        ? java.net.InetAddress.getLocalHost().getHostName() + ":" + grpcPort() : config.execution.workerId;
+    List<Executor> executors = ExecutorLayout.executors(config.execution.executors.stream()
+        .map(pool -> Map.entry(pool.count, pool.properties)).toList());
+    ManagedChannel scheduler = NettyChannelBuilder.forTarget(config.execution.scheduler).usePlaintext()
+        .maxInboundMessageSize(GrpcServerFactory.MAX_INBOUND_MESSAGE_BYTES)
+        .flowControlWindow(GrpcServerFactory.FLOW_CONTROL_WINDOW_BYTES)
+        .build();
+    closeOnStop(scheduler::shutdownNow);
+    SchedulerLink link = closeOnStop(SchedulerLink.start(
+        SchedulerLink.hello(workerId, executors, config.grpc.host + ":" + grpcPort()), scheduler, cas, execRoots));
+    Gauge.builder("rex.executors.busy", link, SchedulerLink::busyExecutors).register(metrics);
+    Gauge.builder("rex.executors", executors, List::size).register(metrics);
   }
 
   public DiskBlobStore cas() {

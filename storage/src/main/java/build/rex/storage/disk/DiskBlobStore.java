@@ -114,6 +114,14 @@ public final class DiskBlobStore implements BlobStore {
     return entries;
   }
 
+  /**
+   * The file of a stored blob, e.g. to hard-link it into an exec root (it is read-only). Pin the
+   * blob first so it is not evicted while in use. Not for the empty blob, which has no file.
+   */
+  public Path blobPath(Digest digest) {
+    return pathOf(digest.getHash());
+  }
+
   private Path pathOf(String hash) {
     return blobRoot.resolve(hash.substring(0, 2)).resolve(hash);
   }

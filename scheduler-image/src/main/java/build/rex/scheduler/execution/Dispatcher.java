@@ -1,0 +1,300 @@
+package build.rex.scheduler.execution;
+
+import build.bazel.remote.execution.v2.Action;
+import build.bazel.remote.execution.v2.Command;
+import build.bazel.remote.execution.v2.ExecuteResponse;
+import build.bazel.remote.execution.v2.ExecutionStage;
+import build.bazel.remote.execution.v2.Platform;
+import build.rex.storage.InvalidArgumentException;
+import build.rex.storage.ac.ActionKey;
+import build.rex.v1.ActionFinished;
+import build.rex.v1.Assignment;
+import build.rex.v1.CancelAction;
+import build.rex.v1.Hello;
+import build.rex.v1.SchedulerMessage;
+import com.google.protobuf.Duration;
+import com.google.protobuf.util.Timestamps;
+import com.google.rpc.Code;
+import com.google.rpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The queue and the executors. Jobs wait in priority order (lower first, then oldest); an idle
+ * executor takes the first job whose platform it satisfies. Identical in-flight actions are
+ * merged unless do_not_cache. A lost worker's running jobs go back to the queue, up to a bounded
+ * number of attempts. Thread-safe: every change happens under this object's lock.
+ */
+public final class Dispatcher {
+  private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+  private final PlatformMatcher matcher;
+  private final ExecutionSettings settings;
+  private final AtomicLong sequence = new AtomicLong();
+  private final Map<String, Job> jobs = new LinkedHashMap<>();
+  private final Map<ActionKey, Job> mergeable = new HashMap<>();
+  private final TreeSet<Job> queue = new TreeSet<>(
+      Comparator.<Job>comparingInt(job -> job.priority).thenComparingLong(job -> job.sequence));
+  private final Map<String, ConnectedWorker> workers = new LinkedHashMap<>();
+
+  public Dispatcher(PlatformMatcher matcher, ExecutionSettings settings) {
+    this.matcher = matcher;
+    this.settings = settings;
+  }
+
+  /** A worker's stream and its executors. */
+  private static final class ConnectedWorker {
+    final String id;
+    final StreamObserver<SchedulerMessage> stream;
+    final Map<String, Platform> executors = new LinkedHashMap<>();
+    final Set<String> free = new java.util.LinkedHashSet<>();
+    final Map<String, Job> running = new HashMap<>();
+    long lastSeenNanos = System.nanoTime();
+
+    ConnectedWorker(Hello hello, StreamObserver<SchedulerMessage> stream) {
+      this.id = hello.getWorkerId();
+      this.stream = stream;
+      hello.getExecutorsList().forEach(e -> executors.put(e.getExecutorId(), e.getProperties()));
+    }
+
+    void send(SchedulerMessage message) {
+      synchronized (stream) {
+        stream.onNext(message);
+      }
+    }
+  }
+
+  /**
+   * Rejects platforms no executor could ever run: unknown names are INVALID_ARGUMENT, known
+   * names without a match FAILED_PRECONDITION. With no worker connected yet, the job waits.
+   */
+  public synchronized void checkPlatform(Platform platform) throws InvalidArgumentException, UnsatisfiableException {
+    List<Platform> offered = workers.values().stream().flatMap(w -> w.executors.values().stream()).toList();
+    if (offered.isEmpty()) {
+      return;
+    }
+    Set<String> unknown = matcher.unknownNames(platform, offered);
+    if (!unknown.isEmpty()) {
+      throw new InvalidArgumentException("platform properties " + unknown + " are not offered by any executor"
+          + " of this cluster and are not configured as ignorable");
+    }
+    String unmatched = matcher.unsatisfiable(platform, offered);
+    if (unmatched != null) {
+      throw new UnsatisfiableException("no executor in this cluster can run this action: nothing offers " + unmatched);
+    }
+  }
+
+  /** An action that no executor in the cluster can run. */
+  public static final class UnsatisfiableException extends Exception {
+    UnsatisfiableException(String message) {
+      super(message);
+    }
+  }
+
+  /** Queues an execution, or joins an identical one already in flight. */
+  public synchronized Job submit(ActionKey key, Action action, Command command, Platform platform, int priority) {
+    if (!action.getDoNotCache()) {
+      Job running = mergeable.get(key);
+      if (running != null && !running.isDone()) {
+        return running;
+      }
+    }
+    Job job = new Job("operations/" + UUID.randomUUID(), key, action, command, platform, priority,
+        sequence.incrementAndGet(), Timestamps.now());
+    jobs.put(job.name, job);
+    if (!action.getDoNotCache()) {
+      mergeable.put(key, job);
+    }
+    queue.add(job);
+    dispatch();
+    return job;
+  }
+
+  public synchronized Job find(String name) {
+    return jobs.get(name);
+  }
+
+  public synchronized List<Job> list() {
+    return new ArrayList<>(jobs.values());
+  }
+
+  public synchronized void workerConnected(Hello hello, StreamObserver<SchedulerMessage> stream) {
+    ConnectedWorker previous = workers.get(hello.getWorkerId());
+    if (previous != null) {
+      lose(previous, "reconnected");
+    }
+    workers.put(hello.getWorkerId(), new ConnectedWorker(hello, stream));
+    log.info("worker {} connected with {} executors", hello.getWorkerId(), hello.getExecutorsCount());
+  }
+
+  public synchronized void heartbeat(String workerId) {
+    ConnectedWorker worker = workers.get(workerId);
+    if (worker != null) {
+      worker.lastSeenNanos = System.nanoTime();
+    }
+  }
+
+  public synchronized void executorFree(String workerId, String executorId) {
+    ConnectedWorker worker = workers.get(workerId);
+    if (worker != null && worker.executors.containsKey(executorId)) {
+      worker.lastSeenNanos = System.nanoTime();
+      worker.running.remove(executorId);
+      worker.free.add(executorId);
+      dispatch();
+    }
+  }
+
+  public synchronized void started(String workerId, String operation) {
+    heartbeat(workerId);
+    Job job = jobs.get(operation);
+    if (job != null) {
+      job.moveTo(ExecutionStage.Value.EXECUTING);
+    }
+  }
+
+  /** A worker reported a result; returns the job when it completed it (not after a cancel). */
+  public synchronized Job finished(String workerId, ActionFinished finished) {
+    ConnectedWorker worker = workers.get(workerId);
+    if (worker != null) {
+      worker.lastSeenNanos = System.nanoTime();
+      worker.running.remove(finished.getExecutorId());
+    }
+    Job job = jobs.get(finished.getOperation());
+    if (job == null) {
+      return null;
+    }
+    mergeable.remove(job.key, job);
+    return job.complete(finished.getResponse()) ? job : null;
+  }
+
+  /** Cancels a job: dropped from the queue, or its process tree killed by the worker. */
+  public synchronized boolean cancel(String name) {
+    Job job = jobs.get(name);
+    if (job == null || job.isDone()) {
+      return false;
+    }
+    queue.remove(job);
+    mergeable.remove(job.key, job);
+    ConnectedWorker worker = job.worker == null ? null : workers.get(job.worker);
+    if (worker != null && worker.running.get(job.executor) == job) {
+      worker.send(SchedulerMessage.newBuilder().setCancel(CancelAction.newBuilder().setOperation(name)).build());
+    }
+    job.complete(failure(Code.CANCELLED, "the operation was cancelled"));
+    return true;
+  }
+
+  public synchronized void workerGone(String workerId, StreamObserver<SchedulerMessage> stream, String why) {
+    ConnectedWorker worker = workers.get(workerId);
+    if (worker != null && worker.stream == stream) {
+      lose(worker, why);
+    }
+  }
+
+  /** Declares silent workers lost and forgets jobs finished long ago; called every second. */
+  public synchronized void sweep() {
+    long now = System.nanoTime();
+    for (ConnectedWorker worker : List.copyOf(workers.values())) {
+      if (now - worker.lastSeenNanos > settings.workerLostAfter().toNanos()) {
+        lose(worker, "silent for more than " + settings.workerLostAfter().toSeconds() + " s");
+        try {
+          worker.stream.onError(io.grpc.Status.UNAVAILABLE.withDescription("declared lost").asRuntimeException());
+        } catch (RuntimeException alreadyClosed) {
+          // nothing to tell
+        }
+      }
+    }
+    Iterator<Job> all = jobs.values().iterator();
+    while (all.hasNext()) {
+      Job job = all.next();
+      if (job.isDone() && now - job.completedNanos() > settings.finishedRetention().toNanos()) {
+        all.remove();
+      }
+    }
+  }
+
+  private void lose(ConnectedWorker worker, String why) {
+    workers.remove(worker.id);
+    log.warn("worker {} lost ({}); {} running actions go back to the queue", worker.id, why, worker.running.size());
+    for (Job job : worker.running.values()) {
+      if (job.isDone()) {
+        continue;
+      }
+      if (job.attempts >= settings.maxAttempts()) {
+        mergeable.remove(job.key, job);
+        job.complete(failure(Code.UNAVAILABLE, "the action was lost with its worker " + job.attempts
+            + " times (last: " + worker.id + ", " + why + "); giving up"));
+      } else {
+        job.worker = null;
+        job.executor = null;
+        job.moveTo(ExecutionStage.Value.QUEUED);
+        queue.add(job);
+      }
+    }
+    dispatch();
+  }
+
+  private static ExecuteResponse failure(Code code, String message) {
+    return ExecuteResponse.newBuilder().setStatus(Status.newBuilder().setCode(code.getNumber()).setMessage(message)).build();
+  }
+
+  /** Hands queued jobs, best first, to free executors that can run them. */
+  private void dispatch() {
+    Iterator<Job> waiting = queue.iterator();
+    while (waiting.hasNext()) {
+      Job job = waiting.next();
+      if (job.isDone()) {
+        waiting.remove();
+        continue;
+      }
+      if (assign(job)) {
+        waiting.remove();
+      }
+    }
+  }
+
+  private boolean assign(Job job) {
+    for (ConnectedWorker worker : workers.values()) {
+      for (String executor : worker.free) {
+        if (matcher.satisfies(job.platform, worker.executors.get(executor))) {
+          worker.free.remove(executor);
+          worker.running.put(executor, job);
+          job.worker = worker.id;
+          job.executor = executor;
+          job.attempts++;
+          worker.send(SchedulerMessage.newBuilder().setAssignment(Assignment.newBuilder()
+              .setOperation(job.name)
+              .setExecutorId(executor)
+              .setInstanceName(job.key.instanceName())
+              .setActionDigest(job.key.actionDigest())
+              .setAction(job.action)
+              .setCommand(job.command)
+              .setQueued(job.queued)
+              .setTimeout(job.action.hasTimeout() ? job.action.getTimeout() : settings.defaultTimeout()))
+              .build());
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Jobs waiting for an executor, for metrics. */
+  public synchronized int queued() {
+    return queue.size();
+  }
+
+  /** Settings the dispatcher and the Execution service share. */
+  public record ExecutionSettings(Duration defaultTimeout, Duration maxTimeout, int maxAttempts,
+      java.time.Duration workerLostAfter, java.time.Duration finishedRetention) {}
+}

@@ -1,0 +1,163 @@
+package build.rex.scheduler.execution;
+
+import build.bazel.remote.execution.v2.Action;
+import build.bazel.remote.execution.v2.ActionResult;
+import build.bazel.remote.execution.v2.Command;
+import build.bazel.remote.execution.v2.Digest;
+import build.bazel.remote.execution.v2.DigestFunction;
+import build.bazel.remote.execution.v2.ExecuteOperationMetadata;
+import build.bazel.remote.execution.v2.ExecuteRequest;
+import build.bazel.remote.execution.v2.ExecuteResponse;
+import build.bazel.remote.execution.v2.ExecutionGrpc;
+import build.bazel.remote.execution.v2.ExecutionStage;
+import build.bazel.remote.execution.v2.Platform;
+import build.bazel.remote.execution.v2.WaitExecutionRequest;
+import build.rex.storage.BlobStore;
+import build.rex.storage.Digests;
+import build.rex.storage.InputTreeValidator;
+import build.rex.storage.InstanceNames;
+import build.rex.storage.InvalidArgumentException;
+import build.rex.storage.MerkleTree;
+import build.rex.storage.ac.ActionCache;
+import build.rex.storage.ac.ActionKey;
+import build.rex.storage.service.Statuses;
+import com.google.longrunning.Operation;
+import com.google.protobuf.Any;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.Durations;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * The REAPI Execution service: checks the action and its inputs, answers from the Action Cache
+ * when it can, and otherwise queues the action (or joins an identical one in flight) and streams
+ * its Operation until it completes.
+ */
+public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
+  private final BlobStore cas;
+  private final ActionCache actionCache;
+  private final Dispatcher dispatcher;
+  private final Dispatcher.ExecutionSettings settings;
+
+  public ExecutionService(BlobStore cas, ActionCache actionCache, Dispatcher dispatcher,
+      Dispatcher.ExecutionSettings settings) {
+    this.cas = cas;
+    this.actionCache = actionCache;
+    this.dispatcher = dispatcher;
+    this.settings = settings;
+  }
+
+  @Override
+  public void execute(ExecuteRequest request, StreamObserver<Operation> response) {
+    try {
+      InstanceNames.validate(request.getInstanceName());
+      String problem = Digests.problemWith(request.getDigestFunction());
+      if (problem == null) {
+        problem = Digests.problemWith(request.getActionDigest());
+      }
+      if (problem != null) {
+        throw new InvalidArgumentException(problem);
+      }
+      ActionKey key = new ActionKey(request.getInstanceName(), request.getActionDigest());
+      Action action = loadAndCheck(request.getActionDigest());
+      Command command = Command.parseFrom(cas.get(action.getCommandDigest()));
+      if (action.hasTimeout() && Durations.compare(action.getTimeout(), settings.maxTimeout()) > 0) {
+        throw new InvalidArgumentException("timeout " + Durations.toString(action.getTimeout())
+            + " is above this server's maximum of " + Durations.toString(settings.maxTimeout()));
+      }
+      Platform platform = action.hasPlatform() ? action.getPlatform() : command.getPlatform();
+      dispatcher.checkPlatform(platform);
+      if (!request.getSkipCacheLookup()) {
+        Optional<ActionResult> cached = actionCache.get(key);
+        if (cached.isPresent()) {
+          response.onNext(cachedOperation(key, cached.get()));
+          response.onCompleted();
+          return;
+        }
+      }
+      dispatcher.submit(key, action, command, platform, request.getExecutionPolicy().getPriority()).watch(response);
+    } catch (MissingInputsException e) {
+      response.onError(Statuses.exception(Statuses.missingBlobs(e.missing, e.getMessage())));
+    } catch (Dispatcher.UnsatisfiableException e) {
+      response.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
+    } catch (InvalidProtocolBufferException e) {
+      response.onError(Status.INVALID_ARGUMENT.withDescription("the Action or Command is not a valid message: "
+          + e.getMessage()).asRuntimeException());
+    } catch (InvalidArgumentException | IOException e) {
+      response.onError(Statuses.exception(e));
+    }
+  }
+
+  /** Inputs the CAS lacks, reported together as FAILED_PRECONDITION with MISSING violations. */
+  private static final class MissingInputsException extends Exception {
+    final Set<Digest> missing;
+
+    MissingInputsException(Set<Digest> missing) {
+      super(missing.size() + " input blob(s) of the action are not in the CAS; upload them and retry");
+      this.missing = missing;
+    }
+  }
+
+  /** Loads the Action and checks that it, its Command and every input are present and safe. */
+  private Action loadAndCheck(Digest actionDigest) throws IOException, InvalidArgumentException, MissingInputsException {
+    Map<Digest, ByteString> found = cas.getBatch(List.of(actionDigest));
+    if (!found.containsKey(actionDigest)) {
+      throw new MissingInputsException(Set.of(actionDigest));
+    }
+    Action action = Action.parseFrom(found.get(actionDigest));
+    checkDigest("command_digest", action.getCommandDigest());
+    checkDigest("input_root_digest", action.getInputRootDigest());
+    Set<Digest> missing = new LinkedHashSet<>();
+    if (!cas.findMissing(List.of(action.getCommandDigest())).isEmpty()) {
+      missing.add(action.getCommandDigest());
+    }
+    MerkleTree inputs = MerkleTree.load(cas, action.getInputRootDigest());
+    missing.addAll(inputs.missingDirectories());
+    missing.addAll(cas.findMissing(inputs.fileDigests()));
+    if (!missing.isEmpty()) {
+      throw new MissingInputsException(missing);
+    }
+    InputTreeValidator.validate(inputs);
+    InputTreeValidator.validate(Command.parseFrom(cas.get(action.getCommandDigest())));
+    return action;
+  }
+
+  private static void checkDigest(String field, Digest digest) throws InvalidArgumentException {
+    String problem = Digests.problemWith(digest);
+    if (problem != null) {
+      throw new InvalidArgumentException("Action." + field + ": " + problem);
+    }
+  }
+
+  private static Operation cachedOperation(ActionKey key, ActionResult result) {
+    return Operation.newBuilder()
+        .setName("operations/cached-" + UUID.randomUUID())
+        .setMetadata(Any.pack(ExecuteOperationMetadata.newBuilder()
+            .setStage(ExecutionStage.Value.COMPLETED)
+            .setActionDigest(key.actionDigest())
+            .setDigestFunction(DigestFunction.Value.SHA256)
+            .build()))
+        .setDone(true)
+        .setResponse(Any.pack(ExecuteResponse.newBuilder().setResult(result).setCachedResult(true).build()))
+        .build();
+  }
+
+  @Override
+  public void waitExecution(WaitExecutionRequest request, StreamObserver<Operation> response) {
+    Job job = dispatcher.find(request.getName());
+    if (job == null) {
+      response.onError(Status.NOT_FOUND.withDescription("operation '" + request.getName()
+          + "' is not known here (finished long ago, or lost); call Execute again").asRuntimeException());
+      return;
+    }
+    job.watch(response);
+  }
+}

@@ -1,0 +1,54 @@
+package build.rex.scheduler.execution;
+
+import com.google.longrunning.CancelOperationRequest;
+import com.google.longrunning.GetOperationRequest;
+import com.google.longrunning.ListOperationsRequest;
+import com.google.longrunning.ListOperationsResponse;
+import com.google.longrunning.Operation;
+import com.google.longrunning.OperationsGrpc;
+import com.google.protobuf.Empty;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+
+/** google.longrunning.Operations over the dispatcher's jobs: get, list and cancel. */
+public final class OperationsService extends OperationsGrpc.OperationsImplBase {
+  private final Dispatcher dispatcher;
+
+  public OperationsService(Dispatcher dispatcher) {
+    this.dispatcher = dispatcher;
+  }
+
+  @Override
+  public void getOperation(GetOperationRequest request, StreamObserver<Operation> response) {
+    Job job = dispatcher.find(request.getName());
+    if (job == null) {
+      response.onError(notFound(request.getName()));
+      return;
+    }
+    response.onNext(job.toOperation());
+    response.onCompleted();
+  }
+
+  @Override
+  public void listOperations(ListOperationsRequest request, StreamObserver<ListOperationsResponse> response) {
+    ListOperationsResponse.Builder list = ListOperationsResponse.newBuilder();
+    dispatcher.list().forEach(job -> list.addOperations(job.toOperation()));
+    response.onNext(list.build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void cancelOperation(CancelOperationRequest request, StreamObserver<Empty> response) {
+    if (dispatcher.find(request.getName()) == null) {
+      response.onError(notFound(request.getName()));
+      return;
+    }
+    dispatcher.cancel(request.getName());
+    response.onNext(Empty.getDefaultInstance());
+    response.onCompleted();
+  }
+
+  private static RuntimeException notFound(String name) {
+    return Status.NOT_FOUND.withDescription("operation '" + name + "' is not known here").asRuntimeException();
+  }
+}

@@ -1,0 +1,84 @@
+package build.rex.scheduler.execution;
+
+import build.bazel.remote.execution.v2.ExecuteResponse;
+import build.rex.storage.ac.ActionCache;
+import build.rex.v1.ActionFinished;
+import build.rex.v1.SchedulerMessage;
+import build.rex.v1.WorkerMessage;
+import build.rex.v1.WorkerServiceGrpc;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The scheduler's end of the worker protocol. Successful results are written to the Action
+ * Cache (unless the action says do_not_cache) before the job completes, so the client's next
+ * lookup finds them.
+ */
+public final class WorkerConnectionService extends WorkerServiceGrpc.WorkerServiceImplBase {
+  private static final Logger log = LoggerFactory.getLogger(WorkerConnectionService.class);
+  private final Dispatcher dispatcher;
+  private final ActionCache actionCache;
+
+  public WorkerConnectionService(Dispatcher dispatcher, ActionCache actionCache) {
+    this.dispatcher = dispatcher;
+    this.actionCache = actionCache;
+  }
+
+  @Override
+  public StreamObserver<WorkerMessage> connect(StreamObserver<SchedulerMessage> toWorker) {
+    return new StreamObserver<>() {
+      private String workerId;
+
+      @Override
+      public void onNext(WorkerMessage message) {
+        if (workerId == null && !message.hasHello()) {
+          toWorker.onError(Status.FAILED_PRECONDITION.withDescription("the first message must be a Hello").asRuntimeException());
+          return;
+        }
+        switch (message.getMessageCase()) {
+          case HELLO -> {
+            workerId = message.getHello().getWorkerId();
+            dispatcher.workerConnected(message.getHello(), toWorker);
+          }
+          case FREE -> dispatcher.executorFree(workerId, message.getFree().getExecutorId());
+          case STARTED -> dispatcher.started(workerId, message.getStarted().getOperation());
+          case FINISHED -> finished(message.getFinished());
+          case HEARTBEAT -> dispatcher.heartbeat(workerId);
+          default -> log.warn("worker {} sent an empty message", workerId);
+        }
+      }
+
+      private void finished(ActionFinished finished) {
+        Job job = dispatcher.find(finished.getOperation());
+        ExecuteResponse response = finished.getResponse();
+        boolean succeeded = response.getStatus().getCode() == 0 && response.getResult().getExitCode() == 0;
+        if (job != null && !job.isDone() && succeeded && !job.action.getDoNotCache()) {
+          try {
+            actionCache.put(job.key, response.getResult());
+          } catch (IOException e) {
+            log.warn("could not cache the result of {}: {}", job.key, e.toString());
+          }
+        }
+        dispatcher.finished(workerId, finished);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        if (workerId != null) {
+          dispatcher.workerGone(workerId, toWorker, "stream broke: " + Status.fromThrowable(t).getCode());
+        }
+      }
+
+      @Override
+      public void onCompleted() {
+        if (workerId != null) {
+          dispatcher.workerGone(workerId, toWorker, "disconnected");
+        }
+        toWorker.onCompleted();
+      }
+    };
+  }
+}

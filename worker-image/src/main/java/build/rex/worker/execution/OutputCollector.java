@@ -1,0 +1,171 @@
+package build.rex.worker.execution;
+
+import build.bazel.remote.execution.v2.ActionResult;
+import build.bazel.remote.execution.v2.Command;
+import build.bazel.remote.execution.v2.Digest;
+import build.bazel.remote.execution.v2.Directory;
+import build.bazel.remote.execution.v2.DirectoryNode;
+import build.bazel.remote.execution.v2.FileNode;
+import build.bazel.remote.execution.v2.OutputDirectory;
+import build.bazel.remote.execution.v2.OutputFile;
+import build.bazel.remote.execution.v2.OutputSymlink;
+import build.bazel.remote.execution.v2.SymlinkNode;
+import build.bazel.remote.execution.v2.Tree;
+import build.rex.storage.BlobStore;
+import build.rex.storage.BlobWriter;
+import build.rex.storage.Digests;
+import build.rex.storage.InvalidArgumentException;
+import com.google.protobuf.ByteString;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Collects an action's outputs from its working directory into an ActionResult and uploads
+ * their blobs (files, Trees and, when asked for, Directory messages) to the cluster's CAS.
+ * Output symlinks must be relative: the server advertises absolute targets as disallowed.
+ */
+final class OutputCollector {
+  private static final long BATCH_LIMIT = 1 << 20;
+  private static final int STREAM_CHUNK = 1 << 20;
+  private final BlobStore cluster;
+  /** Blobs to upload: file paths for files, bytes for messages. */
+  private final Map<Digest, Object> pending = new LinkedHashMap<>();
+
+  OutputCollector(BlobStore cluster) {
+    this.cluster = cluster;
+  }
+
+  void collect(Command command, Path workingDirectory, ActionResult.Builder result)
+      throws IOException, InvalidArgumentException {
+    boolean modern = command.getOutputPathsCount() > 0;
+    List<String> paths = modern ? command.getOutputPathsList() : new ArrayList<>(command.getOutputFilesList());
+    if (!modern) {
+      paths.addAll(command.getOutputDirectoriesList());
+    }
+    boolean wantDirectories = command.getOutputDirectoryFormat() != Command.OutputDirectoryFormat.TREE_ONLY;
+    for (String relative : paths) {
+      Path path = workingDirectory.resolve(relative);
+      if (Files.isSymbolicLink(path)) {
+        String target = Files.readSymbolicLink(path).toString();
+        if (target.startsWith("/")) {
+          throw new InvalidArgumentException("output '" + relative + "' is a symlink to the absolute path " + target
+              + "; this server does not allow absolute symlink targets");
+        }
+        OutputSymlink link = OutputSymlink.newBuilder().setPath(relative).setTarget(target).build();
+        if (modern) {
+          result.addOutputSymlinks(link);
+        } else if (Files.isDirectory(path)) {
+          result.addOutputDirectorySymlinks(link);
+        } else {
+          result.addOutputFileSymlinks(link);
+        }
+      } else if (Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)) {
+        result.addOutputFiles(OutputFile.newBuilder().setPath(relative).setDigest(addFile(path))
+            .setIsExecutable(Files.isExecutable(path)));
+      } else if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+        Tree.Builder tree = Tree.newBuilder();
+        Map<Digest, Directory> children = new LinkedHashMap<>();
+        Directory root = directory(path, children);
+        tree.setRoot(root).addAllChildren(children.values());
+        OutputDirectory.Builder output = OutputDirectory.newBuilder().setPath(relative)
+            .setTreeDigest(addMessage(tree.build().toByteString()));
+        if (wantDirectories) {
+          output.setRootDirectoryDigest(addMessage(root.toByteString()));
+          children.values().forEach(child -> addMessage(child.toByteString()));
+        }
+        result.addOutputDirectories(output);
+      }
+    }
+  }
+
+  /** Uploads stdout or stderr; returns its digest. */
+  Digest addLog(Path file) throws IOException {
+    return addFile(file);
+  }
+
+  /** A Directory message for a folder; every distinct subfolder message goes into {@code children}. */
+  private Directory directory(Path dir, Map<Digest, Directory> children) throws IOException, InvalidArgumentException {
+    Directory.Builder directory = Directory.newBuilder();
+    List<Path> entries;
+    try (Stream<Path> list = Files.list(dir)) {
+      entries = list.sorted(java.util.Comparator.comparing(p -> p.getFileName().toString())).toList();
+    }
+    for (Path entry : entries) {
+      String name = entry.getFileName().toString();
+      if (Files.isSymbolicLink(entry)) {
+        directory.addSymlinks(SymlinkNode.newBuilder().setName(name).setTarget(Files.readSymbolicLink(entry).toString()));
+      } else if (Files.isDirectory(entry)) {
+        Directory child = directory(entry, children);
+        Digest digest = Digests.of(child);
+        children.putIfAbsent(digest, child);
+        directory.addDirectories(DirectoryNode.newBuilder().setName(name).setDigest(digest));
+      } else if (Files.isRegularFile(entry)) {
+        directory.addFiles(FileNode.newBuilder().setName(name).setDigest(addFile(entry))
+            .setIsExecutable(Files.isExecutable(entry)));
+      }
+    }
+    return directory.build();
+  }
+
+  private Digest addFile(Path file) throws IOException {
+    MessageDigest hasher = Digests.newHasher();
+    long size = 0;
+    byte[] buffer = new byte[STREAM_CHUNK];
+    try (InputStream in = Files.newInputStream(file)) {
+      for (int n; (n = in.read(buffer)) > 0; ) {
+        hasher.update(buffer, 0, n);
+        size += n;
+      }
+    }
+    Digest digest = Digests.of(Digests.hex(hasher.digest()), size);
+    pending.putIfAbsent(digest, file);
+    return digest;
+  }
+
+  private Digest addMessage(ByteString bytes) {
+    Digest digest = Digests.of(bytes);
+    pending.putIfAbsent(digest, bytes);
+    return digest;
+  }
+
+  /** Uploads every collected blob the cluster does not have yet. */
+  void upload() throws IOException {
+    Map<Digest, ByteString> batch = new HashMap<>();
+    for (Digest digest : cluster.findMissing(pending.keySet())) {
+      Object source = pending.get(digest);
+      if (source instanceof ByteString bytes) {
+        batch.put(digest, bytes);
+      } else if (digest.getSizeBytes() <= BATCH_LIMIT) {
+        batch.put(digest, ByteString.copyFrom(Files.readAllBytes((Path) source)));
+      } else {
+        stream(digest, (Path) source);
+      }
+    }
+    Map<Digest, IOException> failures = cluster.putBatch(batch);
+    if (!failures.isEmpty()) {
+      throw failures.values().iterator().next();
+    }
+  }
+
+  private void stream(Digest digest, Path file) throws IOException {
+    try (InputStream in = Files.newInputStream(file); BlobWriter writer = cluster.newWriter(digest)) {
+      byte[] buffer = new byte[STREAM_CHUNK];
+      for (int n; (n = in.read(buffer)) > 0 && !writer.isComplete(); ) {
+        writer.write(ByteString.copyFrom(buffer, 0, n));
+      }
+      if (!writer.isComplete()) {
+        writer.commit();
+      }
+    }
+  }
+}

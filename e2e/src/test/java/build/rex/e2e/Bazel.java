@@ -72,7 +72,7 @@ final class Bazel {
     return new Run(process.exitValue(), output);
   }
 
-  /** Flags that keep the build offline and point it at a remote endpoint. */
+  /** Flags that keep the build offline and point it at a remote endpoint (or away from one). */
   static List<String> flags(String remoteFlag) {
     Path stubs = SOURCES.resolve("stubs");
     return List.of(
@@ -80,7 +80,6 @@ final class Bazel {
         "--override_repository=remote_coverage_tools=" + stubs.resolve("remote_coverage_tools"),
         "--override_repository=rules_java=" + DEBIAN_RULES_JAVA,
         remoteFlag,
-        "--spawn_strategy=local",
         "--remote_timeout=60",
         "--curses=no", "--color=no", "--noshow_progress");
   }

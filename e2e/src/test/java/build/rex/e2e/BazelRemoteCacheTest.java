@@ -38,8 +38,9 @@ class BazelRemoteCacheTest {
   }
 
   private static Bazel.Run buildAndTest(RexLocal cluster) throws Exception {
-    List<String> args = new ArrayList<>(List.of("test", "//..."));
+    List<String> args = new ArrayList<>(List.of("test", "//:all"));
     args.addAll(Bazel.flags("--remote_cache=" + cluster.target()));
+    args.add("--spawn_strategy=local");
     Bazel.Run run = bazel.run(args.toArray(String[]::new));
     assertEquals(0, run.exitCode(), run.output());
     return run;

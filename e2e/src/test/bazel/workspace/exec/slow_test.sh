@@ -1,0 +1,3 @@
+#!/bin/sh
+echo "sleeping past the test timeout"
+sleep 60

@@ -40,6 +40,7 @@ import java.util.concurrent.TimeUnit;
  * actions for the workers' executors, which connect to it over the worker protocol.
  */
 public final class SchedulerServer extends ServerProcess {
+  private final Dispatcher dispatcher;
 
   public SchedulerServer(SchedulerConfig config) throws IOException {
     Map<String, BlobStore> casShards = new LinkedHashMap<>();
@@ -64,7 +65,7 @@ public final class SchedulerServer extends ServerProcess {
         config.execution.maxAttempts,
         Duration.ofSeconds(config.execution.workerLostAfterSeconds),
         Duration.ofSeconds(config.execution.finishedRetentionSeconds));
-    Dispatcher dispatcher = new Dispatcher(new PlatformMatcher(Set.copyOf(config.execution.numericProperties),
+    dispatcher = new Dispatcher(new PlatformMatcher(Set.copyOf(config.execution.numericProperties),
         Set.copyOf(config.execution.ignoredProperties)), executionSettings);
     ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "dispatcher-sweep");
@@ -73,6 +74,7 @@ public final class SchedulerServer extends ServerProcess {
     });
     sweeper.scheduleAtFixedRate(dispatcher::sweep, 1, 1, TimeUnit.SECONDS);
     closeOnStop(sweeper::shutdownNow);
+    onDrain(dispatcher::disconnectWorkers);
     Gauge.builder("rex.execution.queued", dispatcher, Dispatcher::queued).register(metrics);
     CasSettings casSettings = new CasSettings(config.cas.maxBatchTotalSize.bytes(), CasSettings.DEFAULTS.maxTreePageSize());
     serve(config.grpc, config.admin, List.of(
@@ -83,5 +85,10 @@ public final class SchedulerServer extends ServerProcess {
         new ExecutionService(cas, actionCache, dispatcher, executionSettings),
         new OperationsService(dispatcher),
         new WorkerConnectionService(dispatcher, actionCache)));
+  }
+
+  /** The queue and the connected executors. */
+  public Dispatcher dispatcher() {
+    return dispatcher;
   }
 }

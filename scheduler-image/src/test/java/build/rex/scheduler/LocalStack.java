@@ -19,6 +19,9 @@ final class LocalStack implements AutoCloseable {
   final Path dataDir;
   private final long casBytes;
   private final int workerCount;
+  private final int executorsPerWorker;
+  /** Chosen up front: workers with executors need it before the scheduler starts. */
+  private final int schedulerPort;
   final List<WorkerServer> workers = new ArrayList<>();
   /** Ports stay the same across restarts, as a StatefulSet pod keeps its name. */
   private final List<Integer> workerPorts = new ArrayList<>();
@@ -31,9 +34,18 @@ final class LocalStack implements AutoCloseable {
   }
 
   LocalStack(Path dataDir, long casBytes, int workerCount) throws Exception {
+    this(dataDir, casBytes, workerCount, 0);
+  }
+
+  /** With {@code executorsPerWorker} above 0, workers run actions for the scheduler. */
+  LocalStack(Path dataDir, long casBytes, int workerCount, int executorsPerWorker) throws Exception {
     this.dataDir = dataDir;
     this.casBytes = casBytes;
     this.workerCount = workerCount;
+    this.executorsPerWorker = executorsPerWorker;
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+      schedulerPort = probe.getLocalPort();
+    }
     start();
   }
 
@@ -47,7 +59,13 @@ final class LocalStack implements AutoCloseable {
       workerConfig.storage.path = dataDir.resolve("worker-" + i).toString();
       workerConfig.storage.maxSize = ByteSize.ofBytes(casBytes);
       workerConfig.storage.fsync = false;
-      workerConfig.execution.enabled = false;
+      workerConfig.execution.enabled = executorsPerWorker > 0;
+      workerConfig.execution.scheduler = "127.0.0.1:" + schedulerPort;
+      workerConfig.execution.workerId = "worker-" + i;
+      WorkerConfig.ExecutorPool pool = new WorkerConfig.ExecutorPool();
+      pool.count = Math.max(1, executorsPerWorker);
+      pool.properties = java.util.Map.of("OSFamily", "linux", "cpu", "2", "pool", "default");
+      workerConfig.execution.executors = List.of(pool);
       workerConfig.validate();
       workers.add(new WorkerServer(workerConfig));
       if (i == workerPorts.size()) {
@@ -57,7 +75,9 @@ final class LocalStack implements AutoCloseable {
     }
     worker = workers.get(0);
     SchedulerConfig schedulerConfig = new SchedulerConfig();
-    schedulerConfig.grpc = new Endpoint("127.0.0.1", 0);
+    schedulerConfig.grpc = new Endpoint("127.0.0.1", schedulerPort);
+    schedulerConfig.execution.defaultTimeoutSeconds = 300;
+    schedulerConfig.execution.maxTimeoutSeconds = 600;
     schedulerConfig.admin = new Endpoint("127.0.0.1", 0);
     schedulerConfig.workers = addresses;
     schedulerConfig.validate();

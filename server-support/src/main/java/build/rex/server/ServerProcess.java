@@ -19,6 +19,7 @@ public abstract class ServerProcess implements ServerMain.RunningServer {
   private static final long DRAIN_SECONDS = 10;
   protected final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final List<AutoCloseable> resources = new ArrayList<>();
+  private final List<Runnable> endStreams = new ArrayList<>();
   private AdminServer admin;
   private Server grpc;
   private volatile boolean ready;
@@ -27,6 +28,14 @@ public abstract class ServerProcess implements ServerMain.RunningServer {
   protected <T extends AutoCloseable> T closeOnStop(T resource) {
     resources.add(resource);
     return resource;
+  }
+
+  /**
+   * Registers what ends long-lived streams (which would otherwise hold up the drain) once the
+   * server has stopped taking new calls.
+   */
+  protected void onDrain(Runnable endStreamsAction) {
+    endStreams.add(endStreamsAction);
   }
 
   /** Opens the admin port, then the gRPC port with these services. */
@@ -57,6 +66,7 @@ public abstract class ServerProcess implements ServerMain.RunningServer {
     ready = false;
     if (grpc != null) {
       grpc.shutdown();
+      endStreams.forEach(Runnable::run);
       if (!grpc.awaitTermination(DRAIN_SECONDS, TimeUnit.SECONDS)) {
         grpc.shutdownNow();
       }

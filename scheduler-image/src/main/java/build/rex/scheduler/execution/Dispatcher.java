@@ -289,6 +289,25 @@ public final class Dispatcher {
     return false;
   }
 
+  /** Ends every worker's stream (the scheduler is stopping); they reconnect to another one. */
+  public synchronized void disconnectWorkers() {
+    for (ConnectedWorker worker : List.copyOf(workers.values())) {
+      lose(worker, "scheduler stopping");
+      try {
+        synchronized (worker.stream) {
+          worker.stream.onCompleted();
+        }
+      } catch (RuntimeException alreadyClosed) {
+        // nothing to end
+      }
+    }
+  }
+
+  /** Executors of all connected workers. */
+  public synchronized int connectedExecutors() {
+    return workers.values().stream().mapToInt(w -> w.executors.size()).sum();
+  }
+
   /** Jobs waiting for an executor, for metrics. */
   public synchronized int queued() {
     return queue.size();

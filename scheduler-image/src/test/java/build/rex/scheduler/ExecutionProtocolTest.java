@@ -1,0 +1,295 @@
+package build.rex.scheduler;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import build.bazel.remote.execution.v2.Action;
+import build.bazel.remote.execution.v2.ActionCacheGrpc;
+import build.bazel.remote.execution.v2.BatchUpdateBlobsRequest;
+import build.bazel.remote.execution.v2.Command;
+import build.bazel.remote.execution.v2.ContentAddressableStorageGrpc;
+import build.bazel.remote.execution.v2.Digest;
+import build.bazel.remote.execution.v2.Directory;
+import build.bazel.remote.execution.v2.ExecuteRequest;
+import build.bazel.remote.execution.v2.ExecuteResponse;
+import build.bazel.remote.execution.v2.ExecutionGrpc;
+import build.bazel.remote.execution.v2.ExecutionPolicy;
+import build.bazel.remote.execution.v2.FileNode;
+import build.bazel.remote.execution.v2.GetActionResultRequest;
+import build.bazel.remote.execution.v2.Platform;
+import build.bazel.remote.execution.v2.SymlinkNode;
+import build.bazel.remote.execution.v2.WaitExecutionRequest;
+import build.rex.storage.Digests;
+import com.google.longrunning.CancelOperationRequest;
+import com.google.longrunning.Operation;
+import com.google.longrunning.OperationsGrpc;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Message;
+import com.google.protobuf.util.Durations;
+import com.google.protobuf.util.Timestamps;
+import com.google.rpc.Code;
+import com.google.rpc.PreconditionFailure;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Execute, WaitExecution and Operations through a scheduler and a worker with one executor. */
+class ExecutionProtocolTest {
+  @TempDir Path dataDir;
+  @TempDir Path scratch;
+  private LocalStack stack;
+
+  @BeforeEach
+  void start() throws Exception {
+    stack = new LocalStack(dataDir, 64 << 20, 1, 1);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (stack.scheduler.dispatcher().connectedExecutors() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertEquals(1, stack.scheduler.dispatcher().connectedExecutors(), "the worker connected");
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    stack.close();
+  }
+
+  private Digest upload(Message message) {
+    return upload(message.toByteString());
+  }
+
+  private Digest upload(ByteString blob) {
+    ContentAddressableStorageGrpc.newBlockingStub(stack.channel).batchUpdateBlobs(BatchUpdateBlobsRequest.newBuilder()
+        .addRequests(BatchUpdateBlobsRequest.Request.newBuilder().setDigest(Digests.of(blob)).setData(blob)).build());
+    return Digests.of(blob);
+  }
+
+  /** An action running {@code sh -c script} on an input root with one file, in.txt. */
+  private Action shellAction(String script, String... outputs) {
+    Command command = Command.newBuilder().addArguments("/bin/sh").addArguments("-c").addArguments(script)
+        .addEnvironmentVariables(Command.EnvironmentVariable.newBuilder().setName("PATH").setValue("/usr/bin:/bin"))
+        .addAllOutputPaths(List.of(outputs)).build();
+    Directory root = Directory.newBuilder().addFiles(FileNode.newBuilder().setName("in.txt")
+        .setDigest(upload(ByteString.copyFromUtf8("input\n")))).build();
+    return Action.newBuilder().setCommandDigest(upload(command)).setInputRootDigest(upload(root)).build();
+  }
+
+  private Iterator<Operation> execute(Action action, int priority, boolean skipCache) {
+    return ExecutionGrpc.newBlockingStub(stack.channel).execute(ExecuteRequest.newBuilder()
+        .setActionDigest(upload(action)).setSkipCacheLookup(skipCache)
+        .setExecutionPolicy(ExecutionPolicy.newBuilder().setPriority(priority)).build());
+  }
+
+  private static Operation last(Iterator<Operation> stream) {
+    Operation last = null;
+    while (stream.hasNext()) {
+      last = stream.next();
+    }
+    return last;
+  }
+
+  private static ExecuteResponse response(Operation operation) throws Exception {
+    assertTrue(operation.getDone());
+    assertFalse(operation.hasError(), "errors go into ExecuteResponse.status, never Operation.error");
+    return operation.getResponse().unpack(ExecuteResponse.class);
+  }
+
+  private ByteString blob(Digest digest) throws Exception {
+    return new build.rex.storage.remote.GrpcBlobStore(stack.channel, "scheduler").get(digest);
+  }
+
+  @Test
+  void runsAnActionAndCachesItsResult() throws Exception {
+    Action action = shellAction("tr a-z A-Z < in.txt > out/upper.txt && echo done", "out/upper.txt");
+    ExecuteResponse first = response(last(execute(action, 0, false)));
+    assertEquals(0, first.getStatus().getCode(), first.getStatus().getMessage());
+    assertEquals(0, first.getResult().getExitCode());
+    assertFalse(first.getCachedResult());
+    assertEquals("INPUT\n", blob(first.getResult().getOutputFiles(0).getDigest()).toStringUtf8());
+    assertEquals("done\n", blob(first.getResult().getStdoutDigest()).toStringUtf8());
+    var metadata = first.getResult().getExecutionMetadata();
+    assertEquals("worker-0", metadata.getWorker());
+    assertTrue(Timestamps.compare(metadata.getExecutionStartTimestamp(), metadata.getExecutionCompletedTimestamp()) <= 0);
+
+    ExecuteResponse second = response(last(execute(action, 0, false)));
+    assertTrue(second.getCachedResult(), "served from the Action Cache");
+    assertEquals(first.getResult(), second.getResult());
+  }
+
+  @Test
+  void failedActionsAreReturnedButNeverCached() throws Exception {
+    Action action = shellAction("echo broken >&2; exit 3");
+    ExecuteResponse response = response(last(execute(action, 0, false)));
+    assertEquals(3, response.getResult().getExitCode());
+    assertEquals("broken\n", blob(response.getResult().getStderrDigest()).toStringUtf8());
+    StatusRuntimeException miss = assertThrows(StatusRuntimeException.class, () -> ActionCacheGrpc
+        .newBlockingStub(stack.channel).getActionResult(GetActionResultRequest.newBuilder()
+            .setActionDigest(Digests.of(action)).build()));
+    assertEquals(Status.Code.NOT_FOUND, miss.getStatus().getCode());
+  }
+
+  @Test
+  void aTimeoutIsDeadlineExceededAndKeepsPartialOutput() throws Exception {
+    Action action = shellAction("echo started; sleep 30").toBuilder().setTimeout(Durations.fromMillis(500)).build();
+    ExecuteResponse response = response(last(execute(action, 0, false)));
+    assertEquals(Code.DEADLINE_EXCEEDED_VALUE, response.getStatus().getCode());
+    assertEquals("started\n", blob(response.getResult().getStdoutDigest()).toStringUtf8());
+  }
+
+  @Test
+  void missingInputsAreFailedPreconditionNamingEachBlob() throws Exception {
+    Digest absent = Digests.of(ByteString.copyFromUtf8("never uploaded"));
+    Command command = Command.newBuilder().addArguments("true").build();
+    Directory root = Directory.newBuilder().addFiles(FileNode.newBuilder().setName("x").setDigest(absent)).build();
+    Action action = Action.newBuilder().setCommandDigest(upload(command)).setInputRootDigest(upload(root)).build();
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> last(execute(action, 0, false)));
+    assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
+    PreconditionFailure failure = StatusProto.fromThrowable(e).getDetailsList().stream()
+        .filter(d -> d.is(PreconditionFailure.class)).findFirst().orElseThrow()
+        .unpack(PreconditionFailure.class);
+    assertEquals("MISSING", failure.getViolations(0).getType());
+    assertEquals("blobs/" + Digests.toString(absent), failure.getViolations(0).getSubject());
+  }
+
+  @Test
+  void platformsNoExecutorCanServeAreRejected() {
+    Action unknown = shellAction("true").toBuilder().setPlatform(Platform.newBuilder()
+        .addProperties(Platform.Property.newBuilder().setName("gpu").setValue("a100"))).build();
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> last(execute(unknown, 0, false)));
+    assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains("[gpu]"), e.getStatus().getDescription());
+
+    Action tooBig = shellAction("true").toBuilder().setPlatform(Platform.newBuilder()
+        .addProperties(Platform.Property.newBuilder().setName("cpu").setValue("64"))).build();
+    e = assertThrows(StatusRuntimeException.class, () -> last(execute(tooBig, 0, false)));
+    assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains("cpu=64"), e.getStatus().getDescription());
+
+    Action fits = shellAction("true").toBuilder().setPlatform(Platform.newBuilder()
+        .addProperties(Platform.Property.newBuilder().setName("cpu").setValue("1"))
+        .addProperties(Platform.Property.newBuilder().setName("pool").setValue("default"))).build();
+    assertEquals(0, assertDoesNotThrow(() -> response(last(execute(fits, 0, false)))).getResult().getExitCode());
+  }
+
+  private static <T> T assertDoesNotThrow(org.junit.jupiter.api.function.ThrowingSupplier<T> supplier) {
+    return org.junit.jupiter.api.Assertions.assertDoesNotThrow(supplier);
+  }
+
+  @Test
+  void pathsThatLeaveTheExecRootAreRejectedBeforeAnythingRuns() {
+    Digest file = upload(ByteString.copyFromUtf8("x"));
+    List<Directory> roots = List.of(
+        Directory.newBuilder().addFiles(FileNode.newBuilder().setName("../escape").setDigest(file)).build(),
+        Directory.newBuilder().addFiles(FileNode.newBuilder().setName("a/b").setDigest(file)).build(),
+        Directory.newBuilder().addFiles(FileNode.newBuilder().setName("same").setDigest(file))
+            .addSymlinks(SymlinkNode.newBuilder().setName("same").setTarget("x")).build(),
+        Directory.newBuilder().addSymlinks(SymlinkNode.newBuilder().setName("l").setTarget("/etc/passwd")).build(),
+        Directory.newBuilder().addSymlinks(SymlinkNode.newBuilder().setName("l").setTarget("../../up")).build());
+    Command command = Command.newBuilder().addArguments("touch").addArguments("/tmp/should-not-run").build();
+    for (Directory root : roots) {
+      Action action = Action.newBuilder().setCommandDigest(upload(command)).setInputRootDigest(upload(root)).build();
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> last(execute(action, 0, true)),
+          root.toString());
+      assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), root.toString());
+    }
+    Command escapingOutput = Command.newBuilder().addArguments("true").addOutputPaths("../outside").build();
+    Action action = Action.newBuilder().setCommandDigest(upload(escapingOutput))
+        .setInputRootDigest(upload(Directory.getDefaultInstance())).build();
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> last(execute(action, 0, true)));
+    assertTrue(e.getStatus().getDescription().contains("leaves the input root"), e.getStatus().getDescription());
+  }
+
+  @Test
+  void timeoutsAboveTheMaximumAreInvalid() {
+    Action action = shellAction("true").toBuilder().setTimeout(Durations.fromSeconds(601)).build();
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> last(execute(action, 0, false)));
+    assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains("maximum"));
+  }
+
+  @Test
+  void identicalActionsInFlightShareOneOperationUnlessDoNotCache() throws Exception {
+    Action slow = shellAction("sleep 1; echo merged");
+    Iterator<Operation> first = execute(slow, 0, true);
+    Iterator<Operation> second = execute(slow, 0, true);
+    String firstName = first.next().getName();
+    String secondName = second.next().getName();
+    assertEquals(firstName, secondName, "merged into one operation");
+    assertEquals(response(last(first)).getResult(), response(last(second)).getResult());
+
+    Action uncached = slow.toBuilder().setDoNotCache(true).build();
+    Iterator<Operation> third = execute(uncached, 0, true);
+    Iterator<Operation> fourth = execute(uncached, 0, true);
+    assertNotEquals(third.next().getName(), fourth.next().getName(), "do_not_cache actions are not merged");
+    last(third);
+    last(fourth);
+  }
+
+  @Test
+  void higherPriorityActionsRunFirst() throws Exception {
+    Iterator<Operation> blocker = execute(shellAction("sleep 1"), 0, true);
+    blocker.next();
+    Thread.sleep(200); // the blocker now holds the only executor
+    Iterator<Operation> low = execute(shellAction("echo low"), 10, true);
+    low.next();
+    Iterator<Operation> high = execute(shellAction("echo high"), -10, true);
+    high.next();
+    var lowStart = response(last(low)).getResult().getExecutionMetadata().getExecutionStartTimestamp();
+    var highStart = response(last(high)).getResult().getExecutionMetadata().getExecutionStartTimestamp();
+    last(blocker);
+    assertTrue(Timestamps.compare(highStart, lowStart) < 0, "priority -10 ran before priority 10");
+  }
+
+  @Test
+  void waitExecutionReattachesAndUnknownOperationsAreNotFound() throws Exception {
+    Iterator<Operation> running = execute(shellAction("sleep 1; echo waited"), 0, true);
+    String name = running.next().getName();
+    Iterator<Operation> waiting = ExecutionGrpc.newBlockingStub(stack.channel)
+        .waitExecution(WaitExecutionRequest.newBuilder().setName(name).build());
+    ExecuteResponse response = response(last(waiting));
+    assertEquals("waited\n", blob(response.getResult().getStdoutDigest()).toStringUtf8());
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> last(ExecutionGrpc
+        .newBlockingStub(stack.channel).waitExecution(WaitExecutionRequest.newBuilder().setName("operations/nope").build())));
+    assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
+  }
+
+  @Test
+  void cancelKillsTheWholeProcessTree() throws Exception {
+    Path pids = scratch.resolve("pids");
+    Iterator<Operation> running = execute(shellAction(
+        "sleep 100 & echo $! > " + pids + ".child; echo $$ > " + pids + ".tmp; mv " + pids + ".tmp " + pids + "; wait"), 0, true);
+    String name = running.next().getName();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!Files.exists(pids) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    long shell = Long.parseLong(Files.readString(pids).trim());
+    long child = Long.parseLong(Files.readString(Path.of(pids + ".child")).trim());
+    assertTrue(ProcessHandle.of(child).isPresent(), "the background child runs");
+
+    OperationsGrpc.newBlockingStub(stack.channel).cancelOperation(CancelOperationRequest.newBuilder().setName(name).build());
+    assertEquals(Code.CANCELLED_VALUE, response(last(running)).getStatus().getCode());
+    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while ((alive(shell) || alive(child)) && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertFalse(alive(shell), "the action's shell was killed");
+    assertFalse(alive(child), "its background child was killed too");
+  }
+
+  private static boolean alive(long pid) {
+    return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+  }
+}

@@ -292,4 +292,38 @@ class ExecutionProtocolTest {
   private static boolean alive(long pid) {
     return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
   }
+
+  @Test
+  void anActionLostWithItsWorkerRunsOnAnotherOne() throws Exception {
+    try (LocalStack two = new LocalStack(scratch.resolve("two"), 64 << 20, 2, 1)) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (two.scheduler.dispatcher().connectedExecutors() < 2 && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      LocalStack single = stack;
+      stack = two;
+      try {
+        Iterator<Operation> running = execute(shellAction("sleep 2; echo survived"), 0, true);
+        running.next();
+        int busy = -1;
+        while (busy < 0 && System.nanoTime() < deadline) {
+          for (int i = 0; i < 2; i++) {
+            if (two.workers.get(i).busyExecutors() > 0) {
+              busy = i;
+            }
+          }
+          Thread.sleep(20);
+        }
+        // The worker's executors go away mid-action. (Its storage stays: without replication,
+        // which comes with the cluster work, losing a whole worker also loses blobs.)
+        two.workers.get(busy).stopExecuting();
+        ExecuteResponse response = response(last(running));
+        assertEquals(0, response.getStatus().getCode(), response.getStatus().getMessage());
+        assertEquals("worker-" + (1 - busy), response.getResult().getExecutionMetadata().getWorker());
+        assertEquals("survived\n", blob(response.getResult().getStdoutDigest()).toStringUtf8());
+      } finally {
+        stack = single;
+      }
+    }
+  }
 }

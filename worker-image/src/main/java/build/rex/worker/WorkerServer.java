@@ -29,6 +29,7 @@ import java.util.Map;
  */
 public final class WorkerServer extends ServerProcess {
   private final DiskBlobStore cas;
+  private SchedulerLink link;
 
   public WorkerServer(WorkerConfig config) throws IOException {
     Path root = Path.of(config.storage.path);
@@ -58,7 +59,7 @@ public final class WorkerServer extends ServerProcess {
         .flowControlWindow(GrpcServerFactory.FLOW_CONTROL_WINDOW_BYTES)
         .build();
     closeOnStop(scheduler::shutdownNow);
-    SchedulerLink link = closeOnStop(SchedulerLink.start(
+    link = closeOnStop(SchedulerLink.start(
         SchedulerLink.hello(workerId, executors, config.grpc.host + ":" + grpcPort()), scheduler, cas, execRoots));
     Gauge.builder("rex.executors.busy", link, SchedulerLink::busyExecutors).register(metrics);
     Gauge.builder("rex.executors", executors, List::size).register(metrics);
@@ -66,5 +67,20 @@ public final class WorkerServer extends ServerProcess {
 
   public DiskBlobStore cas() {
     return cas;
+  }
+
+  /**
+   * Leaves the scheduler at once: it hands the running actions to other workers, and they are
+   * killed here. Storage keeps serving.
+   */
+  public void stopExecuting() {
+    if (link != null) {
+      link.close();
+    }
+  }
+
+  /** Executors running an action now (0 when execution is off). */
+  public int busyExecutors() {
+    return link == null ? 0 : link.busyExecutors();
   }
 }

@@ -169,19 +169,23 @@ public final class SchedulerLink implements AutoCloseable {
     return busy.size();
   }
 
+  /**
+   * Disconnects first, so the scheduler hands the running actions to other workers, then kills
+   * them here; their results are never reported.
+   */
   @Override
   public void close() {
     closed = true;
-    loop.interrupt();
-    heartbeats.shutdownNow();
-    running.values().forEach(CommandRunner::cancel);
-    executors.shutdownNow();
     synchronized (this) {
       if (stream != null) {
         stream.onCompleted();
         stream = null;
       }
     }
+    loop.interrupt();
+    heartbeats.shutdownNow();
+    running.values().forEach(CommandRunner::cancel);
+    executors.shutdownNow();
   }
 
   /** Builds the Hello that describes this worker. */

@@ -21,20 +21,36 @@ final class BenchCluster implements AutoCloseable {
   final ManagedChannel workerChannel;
 
   BenchCluster(Path dataDir, long casBytes, boolean fsync) throws Exception {
+    this(dataDir, casBytes, fsync, 0);
+  }
+
+  /** With {@code executors} above 0, the worker runs actions with that many executors. */
+  BenchCluster(Path dataDir, long casBytes, boolean fsync, int executors) throws Exception {
+    int schedulerPort;
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+      schedulerPort = probe.getLocalPort();
+    }
     WorkerConfig workerConfig = new WorkerConfig();
     workerConfig.grpc = new Endpoint("127.0.0.1", 0);
     workerConfig.admin = new Endpoint("127.0.0.1", 0);
     workerConfig.storage.path = dataDir.toString();
     workerConfig.storage.maxSize = ByteSize.ofBytes(casBytes);
     workerConfig.storage.fsync = fsync;
-    workerConfig.execution.enabled = false;
+    workerConfig.execution.enabled = executors > 0;
+    workerConfig.execution.scheduler = "127.0.0.1:" + schedulerPort;
+    workerConfig.execution.workerId = "bench-worker";
+    workerConfig.execution.executors.get(0).count = Math.max(1, executors);
     workerConfig.logLevel = "warn";
     worker = new WorkerServer(workerConfig);
     SchedulerConfig schedulerConfig = new SchedulerConfig();
-    schedulerConfig.grpc = new Endpoint("127.0.0.1", 0);
+    schedulerConfig.grpc = new Endpoint("127.0.0.1", schedulerPort);
     schedulerConfig.admin = new Endpoint("127.0.0.1", 0);
     schedulerConfig.workers = List.of("127.0.0.1:" + worker.grpcPort());
     scheduler = new SchedulerServer(schedulerConfig);
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (scheduler.dispatcher().connectedExecutors() < executors && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
     channel = channelTo(scheduler.grpcPort());
     workerChannel = channelTo(worker.grpcPort());
   }

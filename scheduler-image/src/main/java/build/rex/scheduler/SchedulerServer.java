@@ -29,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -75,6 +76,12 @@ public final class SchedulerServer extends ServerProcess {
     sweeper.scheduleAtFixedRate(dispatcher::sweep, 1, 1, TimeUnit.SECONDS);
     closeOnStop(sweeper::shutdownNow);
     onDrain(dispatcher::disconnectWorkers);
+    ExecutorService resultWriters = Executors.newCachedThreadPool(runnable -> {
+      Thread thread = new Thread(runnable, "result-writer");
+      thread.setDaemon(true);
+      return thread;
+    });
+    closeOnStop(resultWriters::shutdown);
     Gauge.builder("rex.execution.queued", dispatcher, Dispatcher::queued).register(metrics);
     CasSettings casSettings = new CasSettings(config.cas.maxBatchTotalSize.bytes(), CasSettings.DEFAULTS.maxTreePageSize());
     serve(config.grpc, config.admin, List.of(
@@ -84,7 +91,7 @@ public final class SchedulerServer extends ServerProcess {
         new ActionCacheService(actionCache, cas, config.actionCache.allowClientUpdates, metrics),
         new ExecutionService(cas, actionCache, dispatcher, executionSettings),
         new OperationsService(dispatcher),
-        new WorkerConnectionService(dispatcher, actionCache)));
+        new WorkerConnectionService(dispatcher, actionCache, resultWriters)));
   }
 
   /** The queue and the connected executors. */

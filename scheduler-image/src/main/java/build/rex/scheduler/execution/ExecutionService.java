@@ -67,8 +67,8 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
         throw new InvalidArgumentException(problem);
       }
       ActionKey key = new ActionKey(request.getInstanceName(), request.getActionDigest());
-      Action action = loadAndCheck(request.getActionDigest());
-      Command command = Command.parseFrom(cas.get(action.getCommandDigest()));
+      Action action = loadAction(request.getActionDigest());
+      Command command = loadAndCheckInputs(action);
       if (action.hasTimeout() && Durations.compare(action.getTimeout(), settings.maxTimeout()) > 0) {
         throw new InvalidArgumentException("timeout " + Durations.toString(action.getTimeout())
             + " is above this server's maximum of " + Durations.toString(settings.maxTimeout()));
@@ -106,8 +106,7 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
     }
   }
 
-  /** Loads the Action and checks that it, its Command and every input are present and safe. */
-  private Action loadAndCheck(Digest actionDigest) throws IOException, InvalidArgumentException, MissingInputsException {
+  private Action loadAction(Digest actionDigest) throws IOException, InvalidArgumentException, MissingInputsException {
     Map<Digest, ByteString> found = cas.getBatch(List.of(actionDigest));
     if (!found.containsKey(actionDigest)) {
       throw new MissingInputsException(Set.of(actionDigest));
@@ -115,8 +114,14 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
     Action action = Action.parseFrom(found.get(actionDigest));
     checkDigest("command_digest", action.getCommandDigest());
     checkDigest("input_root_digest", action.getInputRootDigest());
+    return action;
+  }
+
+  /** Loads the Command and checks that it and every input are present and safe. */
+  private Command loadAndCheckInputs(Action action) throws IOException, InvalidArgumentException, MissingInputsException {
     Set<Digest> missing = new LinkedHashSet<>();
-    if (!cas.findMissing(List.of(action.getCommandDigest())).isEmpty()) {
+    ByteString command = cas.getBatch(List.of(action.getCommandDigest())).get(action.getCommandDigest());
+    if (command == null) {
       missing.add(action.getCommandDigest());
     }
     MerkleTree inputs = MerkleTree.load(cas, action.getInputRootDigest());
@@ -126,8 +131,9 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
       throw new MissingInputsException(missing);
     }
     InputTreeValidator.validate(inputs);
-    InputTreeValidator.validate(Command.parseFrom(cas.get(action.getCommandDigest())));
-    return action;
+    Command parsed = Command.parseFrom(command);
+    InputTreeValidator.validate(parsed);
+    return parsed;
   }
 
   private static void checkDigest(String field, Digest digest) throws InvalidArgumentException {

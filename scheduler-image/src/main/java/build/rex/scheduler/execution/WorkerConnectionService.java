@@ -9,6 +9,7 @@ import build.rex.v1.WorkerServiceGrpc;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,10 +22,13 @@ public final class WorkerConnectionService extends WorkerServiceGrpc.WorkerServi
   private static final Logger log = LoggerFactory.getLogger(WorkerConnectionService.class);
   private final Dispatcher dispatcher;
   private final ActionCache actionCache;
+  /** Results are stored off the stream's thread, so one slow write does not hold up a worker's other messages. */
+  private final Executor resultWriters;
 
-  public WorkerConnectionService(Dispatcher dispatcher, ActionCache actionCache) {
+  public WorkerConnectionService(Dispatcher dispatcher, ActionCache actionCache, Executor resultWriters) {
     this.dispatcher = dispatcher;
     this.actionCache = actionCache;
+    this.resultWriters = resultWriters;
   }
 
   @Override
@@ -45,13 +49,16 @@ public final class WorkerConnectionService extends WorkerServiceGrpc.WorkerServi
           }
           case FREE -> dispatcher.executorFree(workerId, message.getFree().getExecutorId());
           case STARTED -> dispatcher.started(workerId, message.getStarted().getOperation());
-          case FINISHED -> finished(message.getFinished());
+          case FINISHED -> {
+            String worker = workerId;
+            resultWriters.execute(() -> finished(worker, message.getFinished()));
+          }
           case HEARTBEAT -> dispatcher.heartbeat(workerId);
           default -> log.warn("worker {} sent an empty message", workerId);
         }
       }
 
-      private void finished(ActionFinished finished) {
+      private void finished(String worker, ActionFinished finished) {
         Job job = dispatcher.find(finished.getOperation());
         ExecuteResponse response = finished.getResponse();
         boolean succeeded = response.getStatus().getCode() == 0 && response.getResult().getExitCode() == 0;
@@ -62,7 +69,7 @@ public final class WorkerConnectionService extends WorkerServiceGrpc.WorkerServi
             log.warn("could not cache the result of {}: {}", job.key, e.toString());
           }
         }
-        dispatcher.finished(workerId, finished);
+        dispatcher.finished(worker, finished);
       }
 
       @Override

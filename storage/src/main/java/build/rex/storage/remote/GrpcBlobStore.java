@@ -61,7 +61,7 @@ public final class GrpcBlobStore implements BlobStore {
   @Override
   public Set<Digest> findMissing(Collection<Digest> digests) throws IOException {
     Set<Digest> missing = new HashSet<>();
-    List<Digest> all = new ArrayList<>(digests);
+    List<Digest> all = digests.stream().filter(d -> !Digests.isEmpty(d)).toList(); // always present
     for (int from = 0; from < all.size(); from += FIND_MISSING_BATCH) {
       List<Digest> batch = all.subList(from, Math.min(all.size(), from + FIND_MISSING_BATCH));
       try {

@@ -1,0 +1,110 @@
+package build.rex.bench;
+
+import build.bazel.remote.execution.v2.Action;
+import build.bazel.remote.execution.v2.BatchUpdateBlobsRequest;
+import build.bazel.remote.execution.v2.Command;
+import build.bazel.remote.execution.v2.ContentAddressableStorageGrpc;
+import build.bazel.remote.execution.v2.Digest;
+import build.bazel.remote.execution.v2.Directory;
+import build.bazel.remote.execution.v2.ExecuteRequest;
+import build.bazel.remote.execution.v2.ExecuteResponse;
+import build.bazel.remote.execution.v2.ExecutionGrpc;
+import build.rex.server.Logging;
+import build.rex.storage.Digests;
+import com.google.longrunning.Operation;
+import com.google.protobuf.ByteString;
+import io.grpc.Channel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+/**
+ * The execution benchmark of docs/benchmarks.md: no-op actions (a unique salt each, so nothing
+ * is cached) per second through scheduler and worker, against plain ProcessBuilder spawning
+ * {@code true} with the same parallelism in the same run; and Execute latency for one no-op
+ * action at a time. Usage: {@code java -cp bench/target/rex-bench.jar build.rex.bench.ExecutionBenchmark [actions]}.
+ */
+public final class ExecutionBenchmark {
+  private ExecutionBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    Logging.init("warn");
+    int actions = args.length > 0 ? Integer.parseInt(args[0]) : 2000;
+    int executors = Runtime.getRuntime().availableProcessors();
+    Path dir = Files.createTempDirectory("rex-exec-bench");
+    try (BenchCluster cluster = new BenchCluster(dir, 1L << 30, false, executors)) {
+      System.out.printf("rex execution benchmark: %d no-op actions, %d executors, Java %s%n", actions, executors,
+          Runtime.version());
+      double spawn = spawnsPerSecond(actions, executors);
+      NoOp noOp = new NoOp(cluster.channel);
+      noOp.run(200); // warm up
+      StorageBenchmark.Latencies throughput = StorageBenchmark.concurrently(executors * 2, actions / (executors * 2),
+          (caller, i) -> noOp.run(1));
+      double rate = throughput.sortedNanos().length / (throughput.wallNanos() / 1e9);
+      System.out.printf("%-46s %8.0f /s%n", "ProcessBuilder spawning true (baseline)", spawn);
+      System.out.printf("%-46s %8.0f /s  ratio %.2f of spawning (target >= 0.5)%n",
+          "no-op actions through scheduler and worker", rate, rate / spawn);
+      StorageBenchmark.Latencies latency = StorageBenchmark.concurrently(1, 300, (caller, i) -> noOp.run(1));
+      System.out.printf("%-46s %s (target p50 < 10 ms)%n", "Execute latency, one at a time", latency);
+    } finally {
+      try (Stream<Path> files = Files.walk(dir)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  static double spawnsPerSecond(int count, int threads) throws Exception {
+    StorageBenchmark.Latencies spawns = StorageBenchmark.concurrently(threads, count / threads, (caller, i) -> {
+      try {
+        new ProcessBuilder("true").start().waitFor();
+      } catch (Exception e) {
+        throw new RuntimeException(e);
+      }
+    });
+    return spawns.sortedNanos().length / (spawns.wallNanos() / 1e9);
+  }
+
+  /** Executes `true` with a fresh salt, so every call really runs. */
+  static final class NoOp {
+    private final Channel channel;
+    private final Digest command;
+    private final Digest inputRoot;
+    private final AtomicLong salt = new AtomicLong();
+
+    NoOp(Channel channel) {
+      this.channel = channel;
+      this.command = upload(Command.newBuilder().addArguments("true").build().toByteString());
+      this.inputRoot = upload(Directory.getDefaultInstance().toByteString());
+    }
+
+    private Digest upload(ByteString blob) {
+      ContentAddressableStorageGrpc.newBlockingStub(channel).batchUpdateBlobs(BatchUpdateBlobsRequest.newBuilder()
+          .addRequests(BatchUpdateBlobsRequest.Request.newBuilder().setDigest(Digests.of(blob)).setData(blob)).build());
+      return Digests.of(blob);
+    }
+
+    void run(int times) {
+      for (int i = 0; i < times; i++) {
+        Action action = Action.newBuilder().setCommandDigest(command).setInputRootDigest(inputRoot)
+            .setSalt(ByteString.copyFromUtf8(Long.toString(salt.incrementAndGet()))).build();
+        Iterator<Operation> operation = ExecutionGrpc.newBlockingStub(channel)
+            .execute(ExecuteRequest.newBuilder().setActionDigest(upload(action.toByteString())).build());
+        Operation last = null;
+        while (operation.hasNext()) {
+          last = operation.next();
+        }
+        try {
+          ExecuteResponse response = last.getResponse().unpack(ExecuteResponse.class);
+          if (response.getStatus().getCode() != 0 || response.getResult().getExitCode() != 0) {
+            throw new IllegalStateException("no-op action failed: " + response);
+          }
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    }
+  }
+}

@@ -48,8 +48,11 @@ public final class SchedulerConfig extends ServerConfig {
     public int finishedRetentionSeconds = 600;
     /** Platform properties compared as quantities (an executor must offer at least as much). */
     public List<String> numericProperties = List.of("cpu", "cores", "memory");
-    /** Platform properties that never stop an action from running anywhere. */
-    public List<String> ignoredProperties = List.of();
+    /**
+     * Platform properties that never stop an action from running anywhere; {@code network}
+     * ("allowed" lets an action reach the network) is read by the worker's sandbox.
+     */
+    public List<String> ignoredProperties = List.of("network");
   }
 
   @Override

@@ -42,6 +42,20 @@ public final class WorkerConfig extends ServerConfig {
     public String root = "";
     /** The executors, in pools of interchangeable ones. */
     public List<ExecutorPool> executors = List.of(new ExecutorPool());
+    public Sandbox sandbox = new Sandbox();
+  }
+
+  /** Process isolation; each layer is used where the kernel allows it. */
+  public static final class Sandbox {
+    public boolean enabled = true;
+    /** The unprivileged user actions run as when the worker runs as root. */
+    public String user = "nobody";
+    /** Most processes and threads one action may have at once (cgroup pids limit). */
+    public int pidsLimit = 4096;
+    /** Most open files per process (rlimit). */
+    public int openFilesLimit = 4096;
+    /** Where the cgroup file system is mounted. */
+    public String cgroupRoot = "/sys/fs/cgroup";
   }
 
   /** {@code count} executors with the same properties. */
@@ -70,5 +84,8 @@ public final class WorkerConfig extends ServerConfig {
       Validated.require(pool.count > 0, "execution.executors[" + i + "].count", "must be positive");
       Validated.require(pool.properties != null, "execution.executors[" + i + "].properties", "must be set");
     }
+    Validated.require(execution.sandbox != null, "execution.sandbox", "must be set");
+    Validated.require(execution.sandbox.pidsLimit > 0, "execution.sandbox.pidsLimit", "must be positive");
+    Validated.require(execution.sandbox.openFilesLimit > 0, "execution.sandbox.openFilesLimit", "must be positive");
   }
 }

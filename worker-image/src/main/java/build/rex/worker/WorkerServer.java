@@ -13,6 +13,7 @@ import build.rex.v1.Executor;
 import build.rex.worker.execution.ExecRootsFolder;
 import build.rex.worker.execution.ExecutorLayout;
 import build.rex.worker.execution.SchedulerLink;
+import build.rex.worker.sandbox.Sandbox;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -60,7 +61,10 @@ public final class WorkerServer extends ServerProcess {
         .build();
     closeOnStop(scheduler::shutdownNow);
     link = closeOnStop(SchedulerLink.start(
-        SchedulerLink.hello(workerId, executors, config.grpc.host + ":" + grpcPort()), scheduler, cas, execRoots));
+        SchedulerLink.hello(workerId, executors, config.grpc.host + ":" + grpcPort()), scheduler, cas, execRoots,
+        Sandbox.probe(new Sandbox.Settings(config.execution.sandbox.enabled, config.execution.sandbox.user,
+            config.execution.sandbox.pidsLimit, config.execution.sandbox.openFilesLimit,
+            Path.of(config.execution.sandbox.cgroupRoot))).requireAccess(execRoots)));
     Gauge.builder("rex.executors.busy", link, SchedulerLink::busyExecutors).register(metrics);
     Gauge.builder("rex.executors", executors, List::size).register(metrics);
   }

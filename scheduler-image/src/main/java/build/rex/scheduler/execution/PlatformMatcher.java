@@ -1,6 +1,7 @@
 package build.rex.scheduler.execution;
 
 import build.bazel.remote.execution.v2.Platform;
+import build.rex.server.Quantities;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
@@ -33,7 +34,7 @@ public final class PlatformMatcher {
     for (Platform.Property have : offered.getPropertiesList()) {
       if (have.getName().equals(want.getName())) {
         if (numericKeys.contains(want.getName())
-            ? quantity(have.getValue()) >= quantity(want.getValue())
+            ? Quantities.parse(have.getValue()) >= Quantities.parse(want.getValue())
             : have.getValue().equals(want.getValue())) {
           return true;
         }
@@ -66,25 +67,5 @@ public final class PlatformMatcher {
     }
     return "the combination " + List.copyOf(required.getPropertiesList()).stream()
         .map(p -> p.getName() + "=" + p.getValue()).toList();
-  }
-
-  /** Parses 4, 1.5, 512Mi, 2G; anything else counts as 0 so it never satisfies a request. */
-  static double quantity(String value) {
-    String v = value.trim();
-    double unit = 1;
-    String[][] units = {{"Ki", "1024"}, {"Mi", "1048576"}, {"Gi", "1073741824"}, {"Ti", "1099511627776"},
-        {"K", "1e3"}, {"M", "1e6"}, {"G", "1e9"}, {"T", "1e12"}};
-    for (String[] u : units) {
-      if (v.endsWith(u[0])) {
-        unit = Double.parseDouble(u[1]);
-        v = v.substring(0, v.length() - u[0].length());
-        break;
-      }
-    }
-    try {
-      return Double.parseDouble(v) * unit;
-    } catch (NumberFormatException e) {
-      return 0;
-    }
   }
 }

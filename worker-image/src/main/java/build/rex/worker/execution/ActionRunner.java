@@ -13,7 +13,13 @@ import build.rex.storage.InvalidArgumentException;
 import build.rex.storage.MerkleTree;
 import build.rex.storage.disk.DiskBlobStore;
 import build.rex.storage.service.Statuses;
+import build.bazel.remote.execution.v2.Platform;
+import build.rex.server.Quantities;
 import build.rex.v1.Assignment;
+import build.rex.v1.ResourceUsage;
+import build.rex.worker.sandbox.ResourceUse;
+import build.rex.worker.sandbox.Sandbox;
+import com.google.protobuf.Any;
 import com.google.protobuf.util.Durations;
 import com.google.protobuf.util.Timestamps;
 import com.google.rpc.Code;
@@ -39,15 +45,18 @@ final class ActionRunner {
   private final BlobStore cluster;
   private final DiskBlobStore local;
   private final Path execRoots;
+  private final Sandbox sandbox;
 
-  ActionRunner(String workerId, BlobStore cluster, DiskBlobStore local, Path execRoots) {
+  ActionRunner(String workerId, BlobStore cluster, DiskBlobStore local, Path execRoots, Sandbox sandbox) {
     this.workerId = workerId;
     this.cluster = cluster;
     this.local = local;
     this.execRoots = execRoots;
+    this.sandbox = sandbox;
   }
 
-  ExecuteResponse run(Assignment assignment, CommandRunner runner) {
+  /** Runs the assignment on an executor that offers {@code executor} (its cpu and memory become limits). */
+  ExecuteResponse run(Assignment assignment, Platform executor, CommandRunner runner) {
     ExecutedActionMetadata.Builder metadata = ExecutedActionMetadata.newBuilder()
         .setWorker(workerId)
         .setQueuedTimestamp(assignment.getQueued())
@@ -73,10 +82,22 @@ final class ActionRunner {
           metadata.setInputFetchCompletedTimestamp(Timestamps.now());
           Path workingDirectory = root.path.resolve(command.getWorkingDirectory());
           createOutputParents(command, workingDirectory);
-          metadata.setExecutionStartTimestamp(Timestamps.now());
-          CommandRunner.Outcome outcome = runner.run(command, workingDirectory, stdout, stderr,
-              Duration.ofMillis(Durations.toMillis(assignment.getTimeout())));
-          metadata.setExecutionCompletedTimestamp(Timestamps.now());
+          sandbox.handOver(root.path);
+          CommandRunner.Outcome outcome;
+          boolean outOfMemory;
+          // Unique per run: several workers may share the host's cgroup tree, and a requeued
+          // action may run elsewhere while this run is being cleaned up.
+          String runId = id + "-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+          try (Sandbox.Prepared prepared = sandbox.prepare(runId, CommandRunner.arguments(command, workingDirectory),
+              limits(executor, action.hasPlatform() ? action.getPlatform() : command.getPlatform()))) {
+            metadata.setExecutionStartTimestamp(Timestamps.now());
+            outcome = runner.run(prepared.argv(), command, workingDirectory, stdout, stderr,
+                Duration.ofMillis(Durations.toMillis(assignment.getTimeout())),
+                prepared.cgroup() == null ? () -> { } : prepared.cgroup()::killAll);
+            metadata.setExecutionCompletedTimestamp(Timestamps.now());
+            metadata.addAuxiliaryMetadata(Any.pack(usage(prepared)));
+            outOfMemory = prepared.cgroup() != null && prepared.cgroup().outOfMemory();
+          }
           result.setExitCode(outcome.exitCode());
           metadata.setOutputUploadStartTimestamp(Timestamps.now());
           OutputCollector outputs = new OutputCollector(cluster);
@@ -87,6 +108,9 @@ final class ActionRunner {
           outputs.upload();
           metadata.setOutputUploadCompletedTimestamp(Timestamps.now());
           ExecuteResponse.Builder response = ExecuteResponse.newBuilder();
+          if (outOfMemory) {
+            response.setMessage("the action was killed: it exceeded the memory limit of its executor on " + workerId);
+          }
           if (outcome.timedOut()) {
             response.setStatus(status(Code.DEADLINE_EXCEEDED, "the action exceeded its timeout of "
                 + Durations.toString(assignment.getTimeout()) + " and was killed"));
@@ -111,6 +135,33 @@ final class ActionRunner {
       deleteQuietly(stdout);
       deleteQuietly(stderr);
     }
+  }
+
+  /** Limits from the executor's cpu and memory; network only when the action asks for it. */
+  private static Sandbox.Limits limits(Platform executor, Platform action) {
+    double cpus = 0;
+    long memory = 0;
+    for (Platform.Property property : executor.getPropertiesList()) {
+      if (property.getName().equals("cpu")) {
+        cpus = Quantities.parse(property.getValue());
+      } else if (property.getName().equals("memory")) {
+        memory = (long) Quantities.parse(property.getValue());
+      }
+    }
+    boolean network = action.getPropertiesList().stream()
+        .anyMatch(p -> p.getName().equals("network") && p.getValue().equals("allowed"));
+    return new Sandbox.Limits(cpus, memory, network);
+  }
+
+  private ResourceUsage usage(Sandbox.Prepared prepared) {
+    ResourceUsage.Builder usage = ResourceUsage.newBuilder().addAllIsolation(sandbox.availableLayers());
+    if (prepared.cgroup() != null) {
+      ResourceUse use = prepared.cgroup().usage();
+      usage.setUserCpu(Durations.fromNanos(use.userCpu().toNanos()))
+          .setSystemCpu(Durations.fromNanos(use.systemCpu().toNanos()))
+          .setPeakMemoryBytes(use.peakMemoryBytes());
+    }
+    return usage.build();
   }
 
   /** The folders that lead up to each output, which the command may expect to exist. */

@@ -22,9 +22,16 @@ final class CommandRunner {
   private volatile Process process;
   private volatile boolean cancelled;
 
-  Outcome run(Command command, Path workingDirectory, Path stdout, Path stderr, Duration timeout)
-      throws IOException, InterruptedException {
-    ProcessBuilder builder = new ProcessBuilder(arguments(command, workingDirectory))
+  private volatile Runnable killOthers = () -> {};
+
+  /**
+   * Runs {@code argv} (the Command's arguments, resolved and wrapped in the sandbox); {@code
+   * killOthers} kills whatever else belongs to the action, e.g. everything in its cgroup.
+   */
+  Outcome run(List<String> argv, Command command, Path workingDirectory, Path stdout, Path stderr, Duration timeout,
+      Runnable killOthers) throws IOException, InterruptedException {
+    this.killOthers = killOthers;
+    ProcessBuilder builder = new ProcessBuilder(argv)
         .directory(workingDirectory.toFile())
         .redirectOutput(stdout.toFile())
         .redirectError(stderr.toFile());
@@ -57,6 +64,7 @@ final class CommandRunner {
 
   private void killTree() {
     Process running = process;
+    killOthers.run();
     running.descendants().forEach(ProcessHandle::destroyForcibly);
     running.destroyForcibly();
   }

@@ -11,7 +11,9 @@ import build.rex.v1.Hello;
 import build.rex.v1.SchedulerMessage;
 import build.rex.v1.WorkerMessage;
 import build.rex.v1.WorkerServiceGrpc;
+import build.bazel.remote.execution.v2.Platform;
 import build.rex.storage.disk.DiskBlobStore;
+import build.rex.worker.sandbox.Sandbox;
 import build.rex.storage.remote.GrpcBlobStore;
 import io.grpc.Channel;
 import java.nio.file.Path;
@@ -62,8 +64,9 @@ public final class SchedulerLink implements AutoCloseable {
    * come from and outputs go to; exec roots are made under {@code execRoots}, on the same file
    * system as {@code local} so inputs can be hard-linked.
    */
-  public static SchedulerLink start(Hello hello, Channel channel, DiskBlobStore local, Path execRoots) {
-    ActionRunner runner = new ActionRunner(hello.getWorkerId(), new GrpcBlobStore(channel, "scheduler"), local, execRoots);
+  public static SchedulerLink start(Hello hello, Channel channel, DiskBlobStore local, Path execRoots, Sandbox sandbox) {
+    ActionRunner runner = new ActionRunner(hello.getWorkerId(), new GrpcBlobStore(channel, "scheduler"), local,
+        execRoots, sandbox);
     SchedulerLink link = new SchedulerLink(hello, channel, runner);
     link.loop.start();
     return link;
@@ -143,7 +146,9 @@ public final class SchedulerLink implements AutoCloseable {
     running.put(assignment.getOperation(), command);
     try {
       send(WorkerMessage.newBuilder().setStarted(ActionStarted.newBuilder().setOperation(assignment.getOperation())).build());
-      ExecuteResponse response = runner.run(assignment, command);
+      Platform offered = hello.getExecutorsList().stream().filter(e -> e.getExecutorId().equals(executor))
+          .findFirst().map(Executor::getProperties).orElse(Platform.getDefaultInstance());
+      ExecuteResponse response = runner.run(assignment, offered, command);
       send(WorkerMessage.newBuilder().setFinished(ActionFinished.newBuilder()
           .setOperation(assignment.getOperation()).setExecutorId(executor).setResponse(response)).build());
     } finally {

@@ -126,6 +126,13 @@ class ExecutionProtocolTest {
     ExecuteResponse second = response(last(execute(action, 0, false)));
     assertTrue(second.getCachedResult(), "served from the Action Cache");
     assertEquals(first.getResult(), second.getResult());
+
+    Iterator<Operation> inlined = ExecutionGrpc.newBlockingStub(stack.channel).execute(ExecuteRequest.newBuilder()
+        .setActionDigest(Digests.of(action)).setSkipCacheLookup(true).setInlineStdout(true)
+        .addInlineOutputFiles("out/upper.txt").build());
+    ExecuteResponse third = response(last(inlined));
+    assertEquals("done\n", third.getResult().getStdoutRaw().toStringUtf8(), "stdout inlined on request");
+    assertEquals("INPUT\n", third.getResult().getOutputFiles(0).getContents().toStringUtf8());
   }
 
   @Test

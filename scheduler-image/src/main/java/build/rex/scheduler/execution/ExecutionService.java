@@ -20,6 +20,7 @@ import build.rex.storage.InvalidArgumentException;
 import build.rex.storage.MerkleTree;
 import build.rex.storage.ac.ActionCache;
 import build.rex.storage.ac.ActionKey;
+import build.rex.storage.service.ResultInliner;
 import build.rex.storage.service.Statuses;
 import com.google.longrunning.Operation;
 import com.google.protobuf.Any;
@@ -46,6 +47,7 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
   private final ActionCache actionCache;
   private final Dispatcher dispatcher;
   private final Dispatcher.ExecutionSettings settings;
+  private final ResultInliner inliner;
 
   public ExecutionService(BlobStore cas, ActionCache actionCache, Dispatcher dispatcher,
       Dispatcher.ExecutionSettings settings) {
@@ -53,10 +55,13 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
     this.actionCache = actionCache;
     this.dispatcher = dispatcher;
     this.settings = settings;
+    this.inliner = new ResultInliner(cas);
   }
 
   @Override
-  public void execute(ExecuteRequest request, StreamObserver<Operation> response) {
+  public void execute(ExecuteRequest request, StreamObserver<Operation> client) {
+    StreamObserver<Operation> response = InliningObserver.wanted(request)
+        ? new InliningObserver(client, request, inliner) : client;
     try {
       InstanceNames.validate(request.getInstanceName());
       String problem = Digests.problemWith(request.getDigestFunction());

@@ -26,14 +26,12 @@ import java.util.Set;
 
 /**
  * The REAPI ActionCache service over any {@link ActionCache}. Inlines stdout, stderr and output
- * files on request, within a size budget that keeps the response under gRPC's message limit.
+ * files on request (see {@link ResultInliner}).
  */
 public final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBase {
-  /** Most bytes inlined into one GetActionResult response. */
-  static final long INLINE_BUDGET_BYTES = 1 << 20;
-
   private final ActionCache cache;
   private final BlobStore cas;
+  private final ResultInliner inliner;
   private final boolean updatesAllowed;
   private final Counter hits;
   private final Counter misses;
@@ -41,6 +39,7 @@ public final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBas
   public ActionCacheService(ActionCache cache, BlobStore cas, boolean updatesAllowed, MeterRegistry metrics) {
     this.cache = cache;
     this.cas = cas;
+    this.inliner = new ResultInliner(cas);
     this.updatesAllowed = updatesAllowed;
     this.hits = Counter.builder("rex.action_cache.requests").tag("result", "hit").register(metrics);
     this.misses = Counter.builder("rex.action_cache.requests").tag("result", "miss").register(metrics);
@@ -67,40 +66,7 @@ public final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBas
   }
 
   private ActionResult inline(ActionResult result, GetActionResultRequest request) throws IOException {
-    Set<String> inlineFiles = new HashSet<>(request.getInlineOutputFilesList());
-    if (!request.getInlineStdout() && !request.getInlineStderr() && inlineFiles.isEmpty()) {
-      return result;
-    }
-    List<Digest> wanted = new ArrayList<>();
-    long budget = INLINE_BUDGET_BYTES;
-    if (request.getInlineStdout() && result.hasStdoutDigest() && result.getStdoutDigest().getSizeBytes() <= budget) {
-      wanted.add(result.getStdoutDigest());
-      budget -= result.getStdoutDigest().getSizeBytes();
-    }
-    if (request.getInlineStderr() && result.hasStderrDigest() && result.getStderrDigest().getSizeBytes() <= budget) {
-      wanted.add(result.getStderrDigest());
-      budget -= result.getStderrDigest().getSizeBytes();
-    }
-    for (OutputFile file : result.getOutputFilesList()) {
-      if (inlineFiles.contains(file.getPath()) && file.getDigest().getSizeBytes() <= budget) {
-        wanted.add(file.getDigest());
-        budget -= file.getDigest().getSizeBytes();
-      }
-    }
-    Map<Digest, ByteString> blobs = cas.getBatch(wanted);
-    ActionResult.Builder inlined = result.toBuilder();
-    if (request.getInlineStdout() && blobs.containsKey(result.getStdoutDigest())) {
-      inlined.setStdoutRaw(blobs.get(result.getStdoutDigest()));
-    }
-    if (request.getInlineStderr() && blobs.containsKey(result.getStderrDigest())) {
-      inlined.setStderrRaw(blobs.get(result.getStderrDigest()));
-    }
-    for (OutputFile.Builder file : inlined.getOutputFilesBuilderList()) {
-      if (inlineFiles.contains(file.getPath()) && blobs.containsKey(file.getDigest())) {
-        file.setContents(blobs.get(file.getDigest()));
-      }
-    }
-    return inlined.build();
+    return inliner.inline(result, request.getInlineStdout(), request.getInlineStderr(), request.getInlineOutputFilesList());
   }
 
   @Override

@@ -86,11 +86,10 @@ final class RexLocal implements AutoCloseable {
   }
 
   /** A port whose neighbours (the admin and worker ports follow it) are free too. */
-  private static int freePortBlock() throws IOException {
+  static int freePortBlock() throws IOException {
     for (int attempt = 0; attempt < 50; attempt++) {
       int base = 20000 + (int) (Math.random() * 20000);
-      if (isFree(base) && isFree(base + 1) && isFree(base + 10) && isFree(base + 11)
-          && isFree(base + 12) && isFree(base + 13)) {
+      if (isFree(base) && isFree(base + 1) && java.util.stream.IntStream.rangeClosed(base + 10, base + 15).allMatch(RexLocal::isFree)) {
         return base;
       }
     }

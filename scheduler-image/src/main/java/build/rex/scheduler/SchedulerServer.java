@@ -83,6 +83,7 @@ public final class SchedulerServer extends ServerProcess {
     });
     closeOnStop(resultWriters::shutdown);
     Gauge.builder("rex.execution.queued", dispatcher, Dispatcher::queued).register(metrics);
+    Gauge.builder("rex.executors.connected", dispatcher, Dispatcher::connectedExecutors).register(metrics);
     CasSettings casSettings = new CasSettings(config.cas.maxBatchTotalSize.bytes(), CasSettings.DEFAULTS.maxTreePageSize());
     serve(config.grpc, config.admin, List.of(
         new CapabilitiesService(casSettings.maxBatchTotalSizeBytes(), config.actionCache.allowClientUpdates),

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * Process isolation for actions, as strong as the container allows. Each layer is probed once
  * at start and used only where the kernel permits it; what is missing is logged.
  *
- * <p>A command runs as {@code sh (joins the action's cgroup) -> unshare (new PID and mount
+ * <p>A command runs as {@code sh (joins the action's cgroup) -> setpriv (killed when the worker
+ * dies) -> unshare (new PID and mount
  * namespaces, and a network namespace unless the action may use the network) -> setpriv
  * (an unprivileged user, no new privileges) -> prlimit (no core files, open-file limit) ->
  * the program}. When the PID namespace's first process dies, the kernel kills all the rest.
@@ -50,6 +51,7 @@ public final class Sandbox {
       sandbox.check("pid+mount namespaces", List.of("/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--mount",
           "--mount-proc", "true"));
       sandbox.check("network namespace", List.of("/usr/bin/unshare", "--net", "true"));
+      sandbox.check("killed with the worker", List.of("/usr/bin/setpriv", "--pdeathsig", "KILL", "true"));
       sandbox.probeUser();
       sandbox.check("rlimits", List.of("/usr/bin/prlimit", "--core=0", "--nofile=" + settings.openFilesLimit(), "true"));
       if (ActionCgroup.available(settings.cgroupRoot())) {
@@ -169,6 +171,10 @@ public final class Sandbox {
       cgroup.folders().forEach(folder -> wrapped.add(folder.toString()));
       wrapped.add("--");
     }
+    if (available.contains("killed with the worker")) {
+      // If the worker dies, the kernel kills this process, and with it the PID namespace below.
+      wrapped.addAll(List.of("/usr/bin/setpriv", "--pdeathsig", "KILL"));
+    }
     if (available.contains("pid+mount namespaces")) {
       wrapped.addAll(List.of("/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--mount", "--mount-proc"));
       if (!limits.network() && available.contains("network namespace")) {
@@ -181,6 +187,10 @@ public final class Sandbox {
     }
     if (available.contains("rlimits")) {
       wrapped.addAll(List.of("/usr/bin/prlimit", "--core=0", "--nofile=" + settings.openFilesLimit()));
+      if (cgroup == null) {
+        // Without a pids cgroup, cap processes by rlimit (counted per user, so only a fallback).
+        wrapped.add("--nproc=" + settings.pidsLimit());
+      }
     }
     wrapped.addAll(argv);
     return new Prepared(wrapped, cgroup);

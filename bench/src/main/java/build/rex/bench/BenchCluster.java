@@ -21,11 +21,11 @@ final class BenchCluster implements AutoCloseable {
   final ManagedChannel workerChannel;
 
   BenchCluster(Path dataDir, long casBytes, boolean fsync) throws Exception {
-    this(dataDir, casBytes, fsync, 0);
+    this(dataDir, casBytes, fsync, 0, false);
   }
 
   /** With {@code executors} above 0, the worker runs actions with that many executors. */
-  BenchCluster(Path dataDir, long casBytes, boolean fsync, int executors) throws Exception {
+  BenchCluster(Path dataDir, long casBytes, boolean fsync, int executors, boolean sandbox) throws Exception {
     int schedulerPort;
     try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
       schedulerPort = probe.getLocalPort();
@@ -40,6 +40,7 @@ final class BenchCluster implements AutoCloseable {
     workerConfig.execution.scheduler = "127.0.0.1:" + schedulerPort;
     workerConfig.execution.workerId = "bench-worker";
     workerConfig.execution.executors.get(0).count = Math.max(1, executors);
+    workerConfig.execution.sandbox.enabled = sandbox;
     workerConfig.logLevel = "warn";
     worker = new WorkerServer(workerConfig);
     SchedulerConfig schedulerConfig = new SchedulerConfig();

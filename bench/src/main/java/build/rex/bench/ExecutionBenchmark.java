@@ -34,21 +34,29 @@ public final class ExecutionBenchmark {
     Logging.init("warn");
     int actions = args.length > 0 ? Integer.parseInt(args[0]) : 2000;
     int executors = Runtime.getRuntime().availableProcessors();
-    Path dir = Files.createTempDirectory("rex-exec-bench");
-    try (BenchCluster cluster = new BenchCluster(dir, 1L << 30, false, executors)) {
+    // World-traversable, as a worker's data folder is, so the sandbox user can reach exec roots.
+    Path dir = Files.createTempDirectory(Path.of("/tmp"), "rex-exec-bench",
+        java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+            java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x")));
+    try {
       System.out.printf("rex execution benchmark: %d no-op actions, %d executors, Java %s%n", actions, executors,
           Runtime.version());
       double spawn = spawnsPerSecond(actions, executors);
-      NoOp noOp = new NoOp(cluster.channel);
-      noOp.run(200); // warm up
-      StorageBenchmark.Latencies throughput = StorageBenchmark.concurrently(executors * 2, actions / (executors * 2),
-          (caller, i) -> noOp.run(1));
-      double rate = throughput.sortedNanos().length / (throughput.wallNanos() / 1e9);
       System.out.printf("%-46s %8.0f /s%n", "ProcessBuilder spawning true (baseline)", spawn);
-      System.out.printf("%-46s %8.0f /s  ratio %.2f of spawning (target >= 0.5)%n",
-          "no-op actions through scheduler and worker", rate, rate / spawn);
-      StorageBenchmark.Latencies latency = StorageBenchmark.concurrently(1, 300, (caller, i) -> noOp.run(1));
-      System.out.printf("%-46s %s (target p50 < 10 ms)%n", "Execute latency, one at a time", latency);
+      for (boolean sandbox : new boolean[] {true, false}) {
+        try (BenchCluster cluster = new BenchCluster(dir.resolve("sandbox-" + sandbox), 1L << 30, false, executors, sandbox)) {
+          String setting = sandbox ? "sandbox on (default)" : "sandbox off";
+          NoOp noOp = new NoOp(cluster.channel);
+          noOp.run(200); // warm up
+          StorageBenchmark.Latencies throughput = StorageBenchmark.concurrently(executors * 2,
+              actions / (executors * 2), (caller, i) -> noOp.run(1));
+          double rate = throughput.sortedNanos().length / (throughput.wallNanos() / 1e9);
+          System.out.printf("%-46s %8.0f /s  ratio %.2f of spawning (target >= 0.5)%n",
+              "no-op actions, " + setting, rate, rate / spawn);
+          StorageBenchmark.Latencies latency = StorageBenchmark.concurrently(1, 300, (caller, i) -> noOp.run(1));
+          System.out.printf("%-46s %s (target p50 < 10 ms)%n", "Execute latency one at a time, " + setting, latency);
+        }
+      }
     } finally {
       try (Stream<Path> files = Files.walk(dir)) {
         files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

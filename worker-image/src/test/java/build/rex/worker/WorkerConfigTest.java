@@ -14,6 +14,9 @@ class WorkerConfigTest {
     assertEquals(8981, config.grpc.port);
     assertEquals(10L << 30, config.storage.maxSize.bytes());
     assertTrue(config.storage.fsync);
+    assertTrue(config.execution.enabled);
+    assertTrue(config.execution.sandbox.enabled);
+    assertEquals("127.0.0.1:8980", config.execution.scheduler);
   }
 
   @Test
@@ -24,6 +27,10 @@ class WorkerConfigTest {
     assertRejected("'storage.path'", "storage: {path: ''}");
     assertRejected("'logLevel'", "logLevel: loud");
     assertRejected("'admin.port'", "admin: {port: -1}");
+    assertRejected("'execution.scheduler': must be host:port", "execution: {scheduler: nowhere}");
+    assertRejected("'execution.executors[0].count'", "execution: {executors: [{count: 0}]}");
+    assertRejected("'execution.executors'", "execution: {executors: []}");
+    assertRejected("'execution.sandbox.pidsLimit'", "execution: {sandbox: {pidsLimit: 0}}");
   }
 
   private static void assertRejected(String key, String yaml) {

@@ -15,14 +15,15 @@ import org.slf4j.LoggerFactory;
  * Process isolation for actions, as strong as the container allows. Each layer is probed once
  * at start and used only where the kernel permits it; what is missing is logged.
  *
- * <p>A command runs as {@code sh (joins the action's cgroup) -> setpriv (killed when the worker
- * dies) -> unshare (new PID and mount
- * namespaces, and a network namespace unless the action may use the network) -> setpriv
- * (an unprivileged user, no new privileges) -> prlimit (no core files, open-file limit) ->
- * the program}. When the PID namespace's first process dies, the kernel kills all the rest.
+ * <p>A command runs as {@code sh (sets rlimits: no core files, open-file limit; joins the
+ * action's cgroup) -> setpriv (killed when the worker dies) -> unshare (new PID and mount
+ * namespaces, and a network namespace unless the action may use the network) -> setpriv (an
+ * unprivileged user, no new privileges) -> the program}. When the PID namespace's first
+ * process dies, the kernel kills all the rest.
  */
 public final class Sandbox {
   private static final Logger log = LoggerFactory.getLogger(Sandbox.class);
+  /** Joins the cgroups named before "--", then runs what follows; rlimits are set before it. */
   private static final String JOIN_CGROUPS =
       "while [ \"$1\" != -- ]; do echo $$ > \"$1/cgroup.procs\" || exit 125; shift; done; shift; exec \"$@\"";
 
@@ -53,7 +54,7 @@ public final class Sandbox {
       sandbox.check("network namespace", List.of("/usr/bin/unshare", "--net", "true"));
       sandbox.check("killed with the worker", List.of("/usr/bin/setpriv", "--pdeathsig", "KILL", "true"));
       sandbox.probeUser();
-      sandbox.check("rlimits", List.of("/usr/bin/prlimit", "--core=0", "--nofile=" + settings.openFilesLimit(), "true"));
+      sandbox.check("rlimits", List.of("/bin/sh", "-c", sandbox.rlimits(true)));
       if (ActionCgroup.available(settings.cgroupRoot())) {
         sandbox.available.add("cgroups");
       } else {
@@ -161,14 +162,33 @@ public final class Sandbox {
     }
   }
 
-  /** Wraps {@code argv} (whose program is an absolute path) in every available layer. */
+  /**
+   * Shell builtins that set the rlimits (inherited by everything the action starts): no core
+   * files, an open-file limit, and, without a pids cgroup, a process limit (counted per user,
+   * so only a fallback).
+   */
+  private String rlimits(boolean processLimit) {
+    return "ulimit -c 0 && ulimit -n " + settings.openFilesLimit()
+        + (processLimit ? " && ulimit -p " + settings.pidsLimit() : "");
+  }
+
+  /**
+   * Wraps {@code argv} (whose program is an absolute path) in every available layer. The first
+   * process is a shell that sets the rlimits and joins the cgroup with builtins, which saves
+   * starting one more program per action.
+   */
   public Prepared prepare(String id, List<String> argv, Limits limits) throws IOException {
     List<String> wrapped = new ArrayList<>();
     ActionCgroup cgroup = null;
     if (available.contains("cgroups")) {
       cgroup = ActionCgroup.create(settings.cgroupRoot(), id, limits.cpus(), limits.memoryBytes(), settings.pidsLimit());
-      wrapped.addAll(List.of("/bin/sh", "-c", JOIN_CGROUPS, "rex-sandbox"));
-      cgroup.folders().forEach(folder -> wrapped.add(folder.toString()));
+    }
+    if (cgroup != null || available.contains("rlimits")) {
+      String script = (available.contains("rlimits") ? rlimits(cgroup == null) + " || exit 125; " : "") + JOIN_CGROUPS;
+      wrapped.addAll(List.of("/bin/sh", "-c", script, "rex-sandbox"));
+      if (cgroup != null) {
+        cgroup.folders().forEach(folder -> wrapped.add(folder.toString()));
+      }
       wrapped.add("--");
     }
     if (available.contains("killed with the worker")) {
@@ -184,13 +204,6 @@ public final class Sandbox {
     }
     if (uid >= 0) {
       wrapped.addAll(List.of("/usr/bin/setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups", "--no-new-privs"));
-    }
-    if (available.contains("rlimits")) {
-      wrapped.addAll(List.of("/usr/bin/prlimit", "--core=0", "--nofile=" + settings.openFilesLimit()));
-      if (cgroup == null) {
-        // Without a pids cgroup, cap processes by rlimit (counted per user, so only a fallback).
-        wrapped.add("--nproc=" + settings.pidsLimit());
-      }
     }
     wrapped.addAll(argv);
     return new Prepared(wrapped, cgroup);

@@ -122,6 +122,13 @@ class SandboxTest {
   }
 
   @Test
+  void rlimitsForbidCoreFilesAndCapOpenFiles() throws Exception {
+    requireLayer("rlimits");
+    Result result = run("echo $(ulimit -c) $(ulimit -n)", DEFAULT);
+    assertEquals("0 1024", result.output().trim());
+  }
+
+  @Test
   void pidNamespaceHidesTheHostsProcesses() throws Exception {
     requireLayer("pid+mount namespaces");
     Result result = run("ls /proc | grep -c '^[0-9]'", DEFAULT);

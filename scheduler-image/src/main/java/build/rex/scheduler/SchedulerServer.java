@@ -1,5 +1,6 @@
 package build.rex.scheduler;
 
+import build.rex.server.DaemonThreads;
 import build.rex.server.GrpcServerFactory;
 import build.rex.server.ServerProcess;
 import build.rex.storage.BlobStore;
@@ -68,19 +69,11 @@ public final class SchedulerServer extends ServerProcess {
         Duration.ofSeconds(config.execution.finishedRetentionSeconds));
     dispatcher = new Dispatcher(new PlatformMatcher(Set.copyOf(config.execution.numericProperties),
         Set.copyOf(config.execution.ignoredProperties)), executionSettings);
-    ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(runnable -> {
-      Thread thread = new Thread(runnable, "dispatcher-sweep");
-      thread.setDaemon(true);
-      return thread;
-    });
+    ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("dispatcher-sweep"));
     sweeper.scheduleAtFixedRate(dispatcher::sweep, 1, 1, TimeUnit.SECONDS);
     closeOnStop(sweeper::shutdownNow);
     onDrain(dispatcher::disconnectWorkers);
-    ExecutorService resultWriters = Executors.newCachedThreadPool(runnable -> {
-      Thread thread = new Thread(runnable, "result-writer");
-      thread.setDaemon(true);
-      return thread;
-    });
+    ExecutorService resultWriters = Executors.newCachedThreadPool(DaemonThreads.named("result-writer"));
     closeOnStop(resultWriters::shutdown);
     Gauge.builder("rex.execution.queued", dispatcher, Dispatcher::queued).register(metrics);
     Gauge.builder("rex.executors.connected", dispatcher, Dispatcher::connectedExecutors).register(metrics);

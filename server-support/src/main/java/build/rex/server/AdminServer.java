@@ -20,11 +20,7 @@ public final class AdminServer implements AutoCloseable {
 
   public AdminServer(Endpoint endpoint, PrometheusMeterRegistry metrics, BooleanSupplier ready) throws IOException {
     server = HttpServer.create(new InetSocketAddress(endpoint.host, endpoint.port), 64);
-    server.setExecutor(Executors.newFixedThreadPool(2, r -> {
-      Thread thread = new Thread(r, "admin-http");
-      thread.setDaemon(true);
-      return thread;
-    }));
+    server.setExecutor(Executors.newFixedThreadPool(2, DaemonThreads.named("admin-http")));
     route("/metrics", exchange -> respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape()));
     route("/healthz", exchange -> respond(exchange, 200, "text/plain", "ok\n"));
     route("/readyz", exchange -> {

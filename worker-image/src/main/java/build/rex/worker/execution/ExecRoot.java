@@ -69,7 +69,6 @@ final class ExecRoot implements AutoCloseable {
   /** Removes the folder and everything the action left in it. */
   @Override
   public void close() throws IOException {
-    new ExecRootsFolder(path).clear();
-    Files.deleteIfExists(path);
+    new ExecRootsFolder(path).delete();
   }
 }

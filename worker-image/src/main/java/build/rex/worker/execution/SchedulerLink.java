@@ -12,6 +12,7 @@ import build.rex.v1.SchedulerMessage;
 import build.rex.v1.WorkerMessage;
 import build.rex.v1.WorkerServiceGrpc;
 import build.bazel.remote.execution.v2.Platform;
+import build.rex.server.DaemonThreads;
 import build.rex.storage.disk.DiskBlobStore;
 import build.rex.worker.sandbox.Sandbox;
 import build.rex.storage.remote.GrpcBlobStore;
@@ -42,7 +43,8 @@ public final class SchedulerLink implements AutoCloseable {
   private final Channel channel;
   private final ActionRunner runner;
   private final ExecutorService executors;
-  private final ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "heartbeat"));
+  private final ScheduledExecutorService heartbeats =
+      Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("heartbeat"));
   private final Set<String> busy = ConcurrentHashMap.newKeySet();
   private final Map<String, CommandRunner> running = new ConcurrentHashMap<>();
   private final Thread loop;
@@ -53,8 +55,8 @@ public final class SchedulerLink implements AutoCloseable {
     this.hello = hello;
     this.channel = channel;
     this.runner = runner;
-    this.executors = Executors.newFixedThreadPool(hello.getExecutorsCount(), r -> daemon(r, "executor"));
-    this.loop = daemon(this::connectLoop, "scheduler-link");
+    this.executors = Executors.newFixedThreadPool(hello.getExecutorsCount(), DaemonThreads.named("executor"));
+    this.loop = DaemonThreads.named("scheduler-link").newThread(this::connectLoop);
     heartbeats.scheduleAtFixedRate(() -> send(WorkerMessage.newBuilder().setHeartbeat(Heartbeat.getDefaultInstance()).build()),
         HEARTBEAT_SECONDS, HEARTBEAT_SECONDS, TimeUnit.SECONDS);
   }
@@ -70,12 +72,6 @@ public final class SchedulerLink implements AutoCloseable {
     SchedulerLink link = new SchedulerLink(hello, channel, runner);
     link.loop.start();
     return link;
-  }
-
-  private static Thread daemon(Runnable runnable, String name) {
-    Thread thread = new Thread(runnable, name);
-    thread.setDaemon(true);
-    return thread;
   }
 
   private void connectLoop() {

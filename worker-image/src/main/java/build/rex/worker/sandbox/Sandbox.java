@@ -2,6 +2,7 @@ package build.rex.worker.sandbox;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -215,9 +216,10 @@ public final class Sandbox {
       return;
     }
     try (var folders = Files.walk(execRoot)) {
-      for (Path folder : folders.filter(Files::isDirectory).toList()) {
-        Files.setAttribute(folder, "unix:uid", uid);
-        Files.setAttribute(folder, "unix:gid", gid);
+      // Never through symlinks, which may point at folders that are not the action's.
+      for (Path folder : folders.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).toList()) {
+        Files.setAttribute(folder, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
+        Files.setAttribute(folder, "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);
       }
     }
   }

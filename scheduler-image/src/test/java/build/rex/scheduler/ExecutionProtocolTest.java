@@ -219,6 +219,15 @@ class ExecutionProtocolTest {
   }
 
   @Test
+  void outputsBehindSymlinksThatLeaveTheExecRootAreRefused() throws Exception {
+    Action action = shellAction("rm -rf out && ln -s /etc out", "out/passwd");
+    ExecuteResponse response = response(last(execute(action, 0, true)));
+    assertEquals(Code.INVALID_ARGUMENT_VALUE, response.getStatus().getCode(), response.toString());
+    assertTrue(response.getStatus().getMessage().contains("leaves the exec root"), response.getStatus().getMessage());
+    assertEquals(0, response.getResult().getOutputFilesCount(), "nothing outside the exec root was read");
+  }
+
+  @Test
   void timeoutsAboveTheMaximumAreInvalid() {
     Action action = shellAction("true").toBuilder().setTimeout(Durations.fromSeconds(601)).build();
     StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> last(execute(action, 0, false)));

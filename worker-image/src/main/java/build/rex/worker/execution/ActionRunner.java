@@ -102,7 +102,7 @@ final class ActionRunner {
           metadata.setOutputUploadStartTimestamp(Timestamps.now());
           OutputCollector outputs = new OutputCollector(cluster);
           if (!outcome.timedOut() && !outcome.cancelled()) {
-            outputs.collect(command, workingDirectory, result);
+            outputs.collect(command, root.path, workingDirectory, result);
           }
           result.setStdoutDigest(outputs.addLog(stdout)).setStderrDigest(outputs.addLog(stderr));
           outputs.upload();

@@ -45,8 +45,13 @@ final class OutputCollector {
     this.cluster = cluster;
   }
 
-  void collect(Command command, Path workingDirectory, ActionResult.Builder result)
+  /**
+   * Collects the outputs under {@code workingDirectory}; an output reached through a symlink
+   * that leaves {@code execRoot} is refused, so an action cannot make the worker read its files.
+   */
+  void collect(Command command, Path execRoot, Path workingDirectory, ActionResult.Builder result)
       throws IOException, InvalidArgumentException {
+    Path realRoot = execRoot.toRealPath();
     boolean modern = command.getOutputPathsCount() > 0;
     List<String> paths = modern ? command.getOutputPathsList() : new ArrayList<>(command.getOutputFilesList());
     if (!modern) {
@@ -55,6 +60,10 @@ final class OutputCollector {
     boolean wantDirectories = command.getOutputDirectoryFormat() != Command.OutputDirectoryFormat.TREE_ONLY;
     for (String relative : paths) {
       Path path = workingDirectory.resolve(relative);
+      Path parent = path.getParent();
+      if (parent != null && Files.exists(parent) && !parent.toRealPath().startsWith(realRoot)) {
+        throw new InvalidArgumentException("output '" + relative + "' lies behind a symlink that leaves the exec root");
+      }
       if (Files.isSymbolicLink(path)) {
         String target = Files.readSymbolicLink(path).toString();
         if (target.startsWith("/")) {

@@ -48,6 +48,41 @@ public record MerkleTree(Digest root, Map<Digest, Directory> directories, Set<Di
     return new MerkleTree(root, directories, missing);
   }
 
+  /**
+   * A tree from Directory messages already at hand, root first (as {@link #load} orders them);
+   * digests are computed here, so nothing is trusted that the CAS would not also say.
+   */
+  public static MerkleTree of(Digest root, List<Directory> rootFirst) throws InvalidArgumentException {
+    Map<Digest, Directory> directories = new LinkedHashMap<>();
+    for (Directory directory : rootFirst) {
+      directories.put(Digests.of(directory), directory);
+    }
+    if (!directories.containsKey(root)) {
+      throw new InvalidArgumentException("the input directories sent with the action do not contain its root");
+    }
+    Set<Digest> missing = new HashSet<>();
+    for (Directory directory : rootFirst) {
+      for (DirectoryNode child : directory.getDirectoriesList()) {
+        if (!directories.containsKey(child.getDigest())) {
+          missing.add(child.getDigest());
+        }
+      }
+    }
+    return new MerkleTree(root, directories, missing);
+  }
+
+  /** The Directory messages, root first; empty when they add up to more than {@code maxBytes}. */
+  public List<Directory> directoriesUpTo(long maxBytes) {
+    long total = 0;
+    for (Directory directory : directories.values()) {
+      total += directory.getSerializedSize();
+      if (total > maxBytes) {
+        return List.of();
+      }
+    }
+    return List.copyOf(directories.values());
+  }
+
   private static Directory parse(Digest digest, ByteString bytes) throws InvalidArgumentException {
     try {
       return Directory.parseFrom(bytes);

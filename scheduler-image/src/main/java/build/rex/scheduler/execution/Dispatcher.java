@@ -2,6 +2,7 @@ package build.rex.scheduler.execution;
 
 import build.bazel.remote.execution.v2.Action;
 import build.bazel.remote.execution.v2.Command;
+import build.bazel.remote.execution.v2.Directory;
 import build.bazel.remote.execution.v2.ExecuteResponse;
 import build.bazel.remote.execution.v2.ExecutionStage;
 import build.bazel.remote.execution.v2.Platform;
@@ -103,7 +104,8 @@ public final class Dispatcher {
   }
 
   /** Queues an execution, or joins an identical one already in flight. */
-  public synchronized Job submit(ActionKey key, Action action, Command command, Platform platform, int priority) {
+  public synchronized Job submit(ActionKey key, Action action, Command command, Platform platform, int priority,
+      List<Directory> inputDirectories) {
     if (!action.getDoNotCache()) {
       Job running = mergeable.get(key);
       if (running != null && !running.isDone()) {
@@ -111,7 +113,7 @@ public final class Dispatcher {
       }
     }
     Job job = new Job("operations/" + UUID.randomUUID(), key, action, command, platform, priority,
-        sequence.incrementAndGet(), Timestamps.now());
+        sequence.incrementAndGet(), Timestamps.now(), inputDirectories);
     jobs.put(job.name, job);
     if (!action.getDoNotCache()) {
       mergeable.put(key, job);
@@ -280,7 +282,8 @@ public final class Dispatcher {
               .setAction(job.action)
               .setCommand(job.command)
               .setQueued(job.queued)
-              .setTimeout(job.action.hasTimeout() ? job.action.getTimeout() : settings.defaultTimeout()))
+              .setTimeout(job.action.hasTimeout() ? job.action.getTimeout() : settings.defaultTimeout())
+              .addAllInputDirectories(job.inputDirectories))
               .build());
           return true;
         }

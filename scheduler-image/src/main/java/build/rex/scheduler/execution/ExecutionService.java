@@ -43,6 +43,8 @@ import java.util.UUID;
  * its Operation until it completes.
  */
 public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
+  /** Input trees up to this size travel with the assignment, saving the worker a read per level. */
+  static final long INLINE_TREE_BYTES = 256 << 10;
   private final BlobStore cas;
   private final ActionCache actionCache;
   private final Dispatcher dispatcher;
@@ -73,7 +75,8 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
       }
       ActionKey key = new ActionKey(request.getInstanceName(), request.getActionDigest());
       Action action = loadAction(request.getActionDigest());
-      Command command = loadAndCheckInputs(action);
+      MerkleTree inputs = MerkleTree.load(cas, action.getInputRootDigest());
+      Command command = loadAndCheckInputs(action, inputs);
       if (action.hasTimeout() && Durations.compare(action.getTimeout(), settings.maxTimeout()) > 0) {
         throw new InvalidArgumentException("timeout " + Durations.toString(action.getTimeout())
             + " is above this server's maximum of " + Durations.toString(settings.maxTimeout()));
@@ -88,7 +91,8 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
           return;
         }
       }
-      dispatcher.submit(key, action, command, platform, request.getExecutionPolicy().getPriority()).watch(response);
+      dispatcher.submit(key, action, command, platform, request.getExecutionPolicy().getPriority(),
+          inputs.directoriesUpTo(INLINE_TREE_BYTES)).watch(response);
     } catch (MissingInputsException e) {
       response.onError(Statuses.exception(Statuses.missingBlobs(e.missing, e.getMessage())));
     } catch (Dispatcher.UnsatisfiableException e) {
@@ -123,13 +127,13 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
   }
 
   /** Loads the Command and checks that it and every input are present and safe. */
-  private Command loadAndCheckInputs(Action action) throws IOException, InvalidArgumentException, MissingInputsException {
+  private Command loadAndCheckInputs(Action action, MerkleTree inputs)
+      throws IOException, InvalidArgumentException, MissingInputsException {
     Set<Digest> missing = new LinkedHashSet<>();
     ByteString command = cas.getBatch(List.of(action.getCommandDigest())).get(action.getCommandDigest());
     if (command == null) {
       missing.add(action.getCommandDigest());
     }
-    MerkleTree inputs = MerkleTree.load(cas, action.getInputRootDigest());
     missing.addAll(inputs.missingDirectories());
     missing.addAll(cas.findMissing(inputs.fileDigests()));
     if (!missing.isEmpty()) {

@@ -3,6 +3,7 @@ package build.rex.scheduler.execution;
 import build.bazel.remote.execution.v2.Action;
 import build.bazel.remote.execution.v2.Command;
 import build.bazel.remote.execution.v2.DigestFunction;
+import build.bazel.remote.execution.v2.Directory;
 import build.bazel.remote.execution.v2.ExecuteOperationMetadata;
 import build.bazel.remote.execution.v2.ExecuteResponse;
 import build.bazel.remote.execution.v2.ExecutionStage;
@@ -28,6 +29,8 @@ public final class Job {
   final int priority;
   final long sequence;
   final Timestamp queued;
+  /** The input tree, root first, sent with the assignment; empty when it is large. */
+  final List<Directory> inputDirectories;
   int attempts;
   String worker;
   String executor;
@@ -37,7 +40,7 @@ public final class Job {
   private final List<StreamObserver<Operation>> watchers = new ArrayList<>();
 
   Job(String name, ActionKey key, Action action, Command command, Platform platform, int priority, long sequence,
-      Timestamp queued) {
+      Timestamp queued, List<Directory> inputDirectories) {
     this.name = name;
     this.key = key;
     this.action = action;
@@ -46,6 +49,7 @@ public final class Job {
     this.priority = priority;
     this.sequence = sequence;
     this.queued = queued;
+    this.inputDirectories = inputDirectories;
   }
 
   public String name() {

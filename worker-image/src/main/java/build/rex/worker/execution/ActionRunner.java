@@ -69,7 +69,9 @@ final class ActionRunner {
     Path stderr = execRoots.resolve(id + ".stderr");
     try {
       metadata.setInputFetchStartTimestamp(Timestamps.now());
-      MerkleTree inputs = MerkleTree.load(cluster, action.getInputRootDigest());
+      MerkleTree inputs = assignment.getInputDirectoriesCount() > 0
+          ? MerkleTree.of(action.getInputRootDigest(), assignment.getInputDirectoriesList())
+          : MerkleTree.load(cluster, action.getInputRootDigest());
       if (!inputs.missingDirectories().isEmpty()) {
         throw new BlobNotFoundException(inputs.missingDirectories().iterator().next());
       }

@@ -59,9 +59,7 @@ public final class SchedulerConfig extends ServerConfig {
   protected void validateComponent() {
     Validated.require(workers != null && !workers.isEmpty(), "workers", "must list at least one worker");
     for (int i = 0; i < workers.size(); i++) {
-      String worker = workers.get(i);
-      Validated.require(worker != null && worker.matches("[^:\\s]+:\\d{1,5}"), "workers[" + i + "]",
-          "must be host:port, got '" + worker + "'");
+      Validated.requireHostPort(workers.get(i), "workers[" + i + "]");
     }
     Validated.require(cas != null, "cas", "must be set");
     Validated.require(cas.maxBatchTotalSize != null && cas.maxBatchTotalSize.bytes() > 0

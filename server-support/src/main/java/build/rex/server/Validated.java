@@ -10,4 +10,9 @@ public interface Validated {
       throw new ConfigException(key, problem);
     }
   }
+
+  /** A host:port address, as the components name each other. */
+  static void requireHostPort(String value, String key) {
+    require(value != null && value.matches("[^:\\s]+:\\d{1,5}"), key, "must be host:port, got '" + value + "'");
+  }
 }

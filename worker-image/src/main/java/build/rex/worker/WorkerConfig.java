@@ -75,8 +75,7 @@ public final class WorkerConfig extends ServerConfig {
     Validated.require(storage.lowWatermark > 0 && storage.lowWatermark < storage.highWatermark,
         "storage.lowWatermark", "must be in (0, highWatermark), got " + storage.lowWatermark);
     Validated.require(execution != null, "execution", "must be set");
-    Validated.require(execution.scheduler != null && execution.scheduler.matches("[^:\\s]+:\\d{1,5}"),
-        "execution.scheduler", "must be host:port, got '" + execution.scheduler + "'");
+    Validated.requireHostPort(execution.scheduler, "execution.scheduler");
     Validated.require(execution.executors != null && !execution.executors.isEmpty(), "execution.executors",
         "must list at least one pool");
     for (int i = 0; i < execution.executors.size(); i++) {

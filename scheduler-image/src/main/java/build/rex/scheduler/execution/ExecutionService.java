@@ -15,11 +15,11 @@ import build.bazel.remote.execution.v2.WaitExecutionRequest;
 import build.rex.storage.BlobStore;
 import build.rex.storage.Digests;
 import build.rex.storage.InputTreeValidator;
-import build.rex.storage.InstanceNames;
 import build.rex.storage.InvalidArgumentException;
 import build.rex.storage.MerkleTree;
 import build.rex.storage.ac.ActionCache;
 import build.rex.storage.ac.ActionKey;
+import build.rex.storage.service.Requests;
 import build.rex.storage.service.ResultInliner;
 import build.rex.storage.service.Statuses;
 import com.google.longrunning.Operation;
@@ -65,14 +65,8 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
     StreamObserver<Operation> response = InliningObserver.wanted(request)
         ? new InliningObserver(client, request, inliner) : client;
     try {
-      InstanceNames.validate(request.getInstanceName());
-      String problem = Digests.problemWith(request.getDigestFunction());
-      if (problem == null) {
-        problem = Digests.problemWith(request.getActionDigest());
-      }
-      if (problem != null) {
-        throw new InvalidArgumentException(problem);
-      }
+      Requests.checkCommon(request.getInstanceName(), request.getDigestFunction());
+      Requests.checkDigest("action_digest", request.getActionDigest());
       ActionKey key = new ActionKey(request.getInstanceName(), request.getActionDigest());
       Action action = loadAction(request.getActionDigest());
       MerkleTree inputs = MerkleTree.load(cas, action.getInputRootDigest());
@@ -121,8 +115,8 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
       throw new MissingInputsException(Set.of(actionDigest));
     }
     Action action = Action.parseFrom(found.get(actionDigest));
-    checkDigest("command_digest", action.getCommandDigest());
-    checkDigest("input_root_digest", action.getInputRootDigest());
+    Requests.checkDigest("Action.command_digest", action.getCommandDigest());
+    Requests.checkDigest("Action.input_root_digest", action.getInputRootDigest());
     return action;
   }
 
@@ -143,13 +137,6 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
     Command parsed = Command.parseFrom(command);
     InputTreeValidator.validate(parsed);
     return parsed;
-  }
-
-  private static void checkDigest(String field, Digest digest) throws InvalidArgumentException {
-    String problem = Digests.problemWith(digest);
-    if (problem != null) {
-      throw new InvalidArgumentException("Action." + field + ": " + problem);
-    }
   }
 
   private static Operation cachedOperation(ActionKey key, ActionResult result) {

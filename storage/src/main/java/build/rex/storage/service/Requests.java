@@ -7,10 +7,10 @@ import build.rex.storage.InstanceNames;
 import build.rex.storage.InvalidArgumentException;
 
 /** Validation of the fields that every storage request shares. */
-final class Requests {
+public final class Requests {
   private Requests() {}
 
-  static void checkCommon(String instanceName, DigestFunction.Value function) throws InvalidArgumentException {
+  public static void checkCommon(String instanceName, DigestFunction.Value function) throws InvalidArgumentException {
     InstanceNames.validate(instanceName);
     String problem = Digests.problemWith(function);
     if (problem != null) {
@@ -18,7 +18,7 @@ final class Requests {
     }
   }
 
-  static void checkDigest(String field, Digest digest) throws InvalidArgumentException {
+  public static void checkDigest(String field, Digest digest) throws InvalidArgumentException {
     String problem = Digests.problemWith(digest);
     if (problem != null) {
       throw new InvalidArgumentException(field + ": " + problem);

@@ -1,14 +1,14 @@
 package build.rex.scheduler;
 
 import build.rex.server.ByteSize;
+import build.rex.server.SchedulerDiscovery;
 import build.rex.server.ServerConfig;
 import build.rex.server.Validated;
 import java.util.List;
 
 /** The scheduler's config file (scheduler.yaml). Every key has a default that works on one machine. */
 public final class SchedulerConfig extends ServerConfig {
-  /** Internal gRPC addresses (host:port) of the workers that hold the CAS and Action Cache. */
-  public List<String> workers = List.of("127.0.0.1:8981");
+  public Cluster cluster = new Cluster();
   public Cas cas = new Cas();
   public ActionCache actionCache = new ActionCache();
   public Execution execution = new Execution();
@@ -18,8 +18,26 @@ public final class SchedulerConfig extends ServerConfig {
     super(8980, 9090);
   }
 
+  /**
+   * The other schedulers. Workers find the schedulers themselves and register with each, so no
+   * scheduler keeps a list of workers.
+   */
+  public static final class Cluster {
+    /** Every scheduler, this one included: where operations started elsewhere are looked up. */
+    public SchedulerDiscovery schedulers = new SchedulerDiscovery();
+    /**
+     * How the other schedulers reach this one (host:port), written into operation names. Empty:
+     * the gRPC host if it is a specific address, else this machine's address, with the gRPC port.
+     */
+    public String advertiseAddress = "";
+  }
+
   /** Limits of the CAS services. */
   public static final class Cas {
+    /** Copies of each blob and Action Cache entry (fewer while fewer workers are up). */
+    public int replicas = 2;
+    /** Copies made by repairs in the background, per second (0: no limit). */
+    public ByteSize repairBandwidth = ByteSize.parse("100Mi");
     /** Largest batch call, advertised to clients as max_batch_total_size_bytes. */
     public ByteSize maxBatchTotalSize = ByteSize.ofBytes(4_000_000);
     /** How long an interrupted upload waits to be resumed. */
@@ -57,11 +75,15 @@ public final class SchedulerConfig extends ServerConfig {
 
   @Override
   protected void validateComponent() {
-    Validated.require(workers != null && !workers.isEmpty(), "workers", "must list at least one worker");
-    for (int i = 0; i < workers.size(); i++) {
-      Validated.requireHostPort(workers.get(i), "workers[" + i + "]");
+    Validated.require(cluster != null && cluster.schedulers != null, "cluster.schedulers", "must be set");
+    cluster.schedulers.validate("cluster.schedulers");
+    if (cluster.advertiseAddress != null && !cluster.advertiseAddress.isEmpty()) {
+      Validated.requireHostPort(cluster.advertiseAddress, "cluster.advertiseAddress");
     }
     Validated.require(cas != null, "cas", "must be set");
+    Validated.require(cas.replicas >= 1 && cas.replicas <= 5, "cas.replicas", "must be from 1 to 5, got " + cas.replicas);
+    Validated.require(cas.repairBandwidth != null && cas.repairBandwidth.bytes() >= 0, "cas.repairBandwidth",
+        "must not be negative");
     Validated.require(cas.maxBatchTotalSize != null && cas.maxBatchTotalSize.bytes() > 0
         && cas.maxBatchTotalSize.bytes() <= 8_000_000, "cas.maxBatchTotalSize",
         "must be between 1 byte and 8 MB (gRPC message limits), got " + cas.maxBatchTotalSize);

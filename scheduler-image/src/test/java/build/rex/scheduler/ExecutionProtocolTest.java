@@ -326,8 +326,7 @@ class ExecutionProtocolTest {
           }
           Thread.sleep(20);
         }
-        // The worker's executors go away mid-action. (Its storage stays: without replication,
-        // which comes with the cluster work, losing a whole worker also loses blobs.)
+        // The worker leaves the cluster mid-action (its storage too: every blob has a copy on the other one).
         two.workers.get(busy).stopExecuting();
         ExecuteResponse response = response(last(running));
         assertEquals(0, response.getStatus().getCode(), response.getStatus().getMessage());

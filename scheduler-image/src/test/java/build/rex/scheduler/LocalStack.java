@@ -20,7 +20,8 @@ final class LocalStack implements AutoCloseable {
   private final long casBytes;
   private final int workerCount;
   private final int executorsPerWorker;
-  /** Chosen up front: workers with executors need it before the scheduler starts. */
+  private final int replicas;
+  /** Chosen up front, so that a restarted scheduler is found again at the same address. */
   private final int schedulerPort;
   final List<WorkerServer> workers = new ArrayList<>();
   /** Ports stay the same across restarts, as a StatefulSet pod keeps its name. */
@@ -39,6 +40,12 @@ final class LocalStack implements AutoCloseable {
 
   /** With {@code executorsPerWorker} above 0, workers run actions for the scheduler. */
   LocalStack(Path dataDir, long casBytes, int workerCount, int executorsPerWorker) throws Exception {
+    this(dataDir, casBytes, workerCount, executorsPerWorker, 2);
+  }
+
+  /** {@code replicas}: copies of each blob (capped at the number of workers). */
+  LocalStack(Path dataDir, long casBytes, int workerCount, int executorsPerWorker, int replicas) throws Exception {
+    this.replicas = replicas;
     this.dataDir = dataDir;
     this.casBytes = casBytes;
     this.workerCount = workerCount;
@@ -51,39 +58,59 @@ final class LocalStack implements AutoCloseable {
 
   private void start() throws Exception {
     workers.clear();
-    List<String> addresses = new ArrayList<>();
-    for (int i = 0; i < workerCount; i++) {
-      WorkerConfig workerConfig = new WorkerConfig();
-      workerConfig.grpc = new Endpoint("127.0.0.1", i < workerPorts.size() ? workerPorts.get(i) : 0);
-      workerConfig.admin = new Endpoint("127.0.0.1", 0);
-      workerConfig.storage.path = dataDir.resolve("worker-" + i).toString();
-      workerConfig.storage.maxSize = ByteSize.ofBytes(casBytes);
-      workerConfig.storage.fsync = false;
-      workerConfig.execution.enabled = executorsPerWorker > 0;
-      workerConfig.execution.scheduler = "127.0.0.1:" + schedulerPort;
-      workerConfig.execution.workerId = "worker-" + i;
-      WorkerConfig.ExecutorPool pool = new WorkerConfig.ExecutorPool();
-      pool.count = Math.max(1, executorsPerWorker);
-      pool.properties = java.util.Map.of("OSFamily", "linux", "cpu", "2", "pool", "default");
-      workerConfig.execution.executors = List.of(pool);
-      workerConfig.validate();
-      workers.add(new WorkerServer(workerConfig));
-      if (i == workerPorts.size()) {
-        workerPorts.add(workers.get(i).grpcPort());
-      }
-      addresses.add("127.0.0.1:" + workers.get(i).grpcPort());
-    }
-    worker = workers.get(0);
     SchedulerConfig schedulerConfig = new SchedulerConfig();
     schedulerConfig.grpc = new Endpoint("127.0.0.1", schedulerPort);
+    schedulerConfig.cluster.schedulers.addresses = List.of("127.0.0.1:" + schedulerPort);
     schedulerConfig.execution.defaultTimeoutSeconds = 300;
     schedulerConfig.execution.maxTimeoutSeconds = 600;
     schedulerConfig.admin = new Endpoint("127.0.0.1", 0);
-    schedulerConfig.workers = addresses;
+    schedulerConfig.cas.replicas = replicas;
     schedulerConfig.validate();
     scheduler = new SchedulerServer(schedulerConfig);
+    for (int i = 0; i < workerCount; i++) {
+      workers.add(startWorker(i));
+      if (i == workerPorts.size()) {
+        workerPorts.add(workers.get(i).grpcPort());
+      }
+    }
+    worker = workers.get(0);
+    awaitRegistered(workerCount);
     channel = NettyChannelBuilder.forAddress("127.0.0.1", scheduler.grpcPort()).usePlaintext()
         .maxInboundMessageSize(16 << 20).build();
+  }
+
+  /** Starts worker {@code i} on its data folder (and its old port, as a StatefulSet pod keeps its name). */
+  WorkerServer startWorker(int i) throws Exception {
+    WorkerConfig workerConfig = new WorkerConfig();
+    workerConfig.grpc = new Endpoint("127.0.0.1", i < workerPorts.size() ? workerPorts.get(i) : 0);
+    workerConfig.admin = new Endpoint("127.0.0.1", 0);
+    workerConfig.storage.path = dataDir.resolve("worker-" + i).toString();
+    workerConfig.storage.maxSize = ByteSize.ofBytes(casBytes);
+    workerConfig.storage.fsync = false;
+    workerConfig.cluster.workerId = "worker-" + i;
+    workerConfig.cluster.schedulers.addresses = List.of("127.0.0.1:" + schedulerPort);
+    workerConfig.cluster.schedulers.refreshSeconds = 1;
+    workerConfig.cluster.rereplicationDelaySeconds = 1;
+    workerConfig.cluster.drainOnShutdown = "actions";
+    workerConfig.cluster.shutdownGraceSeconds = 0;
+    workerConfig.execution.enabled = executorsPerWorker > 0;
+    WorkerConfig.ExecutorPool pool = new WorkerConfig.ExecutorPool();
+    pool.count = Math.max(1, executorsPerWorker);
+    pool.properties = java.util.Map.of("OSFamily", "linux", "cpu", "2", "pool", "default");
+    workerConfig.execution.executors = List.of(pool);
+    workerConfig.validate();
+    return new WorkerServer(workerConfig);
+  }
+
+  /** Waits until {@code count} workers have registered with the scheduler. */
+  void awaitRegistered(int count) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (scheduler.registry().size() != count || scheduler.dispatcher().connectedExecutors() < count * executorsPerWorker) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(scheduler.registry().size() + " of " + count + " workers registered");
+      }
+      Thread.sleep(20);
+    }
   }
 
   void restart() throws Exception {
@@ -94,9 +121,9 @@ final class LocalStack implements AutoCloseable {
   @Override
   public void close() throws Exception {
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    scheduler.close();
     for (WorkerServer w : workers) {
       w.close();
     }
+    scheduler.close();
   }
 }

@@ -13,14 +13,17 @@ class SchedulerConfigTest {
   void defaultsWork() {
     SchedulerConfig config = ConfigLoader.parse("", SchedulerConfig.class);
     assertEquals(8980, config.grpc.port);
-    assertEquals(List.of("127.0.0.1:8981"), config.workers);
+    assertEquals(List.of("127.0.0.1:8980"), config.cluster.schedulers.addresses);
+    assertEquals(2, config.cas.replicas);
     assertEquals(4_000_000, config.cas.maxBatchTotalSize.bytes());
   }
 
   @Test
   void badValuesNameTheirKey() {
-    assertRejected("'workers[1]': must be host:port", "workers: ['a:1', 'nonsense']");
-    assertRejected("'workers'", "workers: []");
+    assertRejected("'cluster.schedulers.addresses[1]': must be host:port",
+        "cluster: {schedulers: {addresses: ['a:1', 'nonsense']}}");
+    assertRejected("'cluster.schedulers.addresses'", "cluster: {schedulers: {addresses: []}}");
+    assertRejected("'cas.replicas'", "cas: {replicas: 0}");
     assertRejected("'cas.maxBatchTotalSize'", "cas: {maxBatchTotalSize: 64Mi}");
     assertRejected("'actionCache.memoryEntries'", "actionCache: {memoryEntries: -1}");
     assertRejected("'actionCache.memoryEntrys': unknown key", "actionCache: {memoryEntrys: 5}");

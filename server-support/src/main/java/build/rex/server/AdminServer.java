@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import build.rex.storage.DaemonThreads;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 

@@ -38,6 +38,9 @@ public final class ServerMain {
       return;
     }
     Logging.init(logLevel.apply(config));
+    // Peers are found through DNS (a headless Service): see changes within seconds, not the JVM's 30.
+    java.security.Security.setProperty("networkaddress.cache.ttl", "5");
+    java.security.Security.setProperty("networkaddress.cache.negative.ttl", "1");
     RunningServer server = starter.start(config);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {

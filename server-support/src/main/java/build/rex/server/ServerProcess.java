@@ -23,6 +23,7 @@ public abstract class ServerProcess implements ServerMain.RunningServer {
   private AdminServer admin;
   private Server grpc;
   private volatile boolean ready;
+  private java.util.function.BooleanSupplier readyWhen = () -> true;
 
   /** Registers something to close once the gRPC server has stopped. */
   protected <T extends AutoCloseable> T closeOnStop(T resource) {
@@ -38,9 +39,19 @@ public abstract class ServerProcess implements ServerMain.RunningServer {
     endStreams.add(endStreamsAction);
   }
 
+  /** Adds a condition to /readyz, e.g. that the process can reach what it serves from. */
+  protected void readyWhen(java.util.function.BooleanSupplier condition) {
+    readyWhen = condition;
+  }
+
+  /** Adds a route to the admin port; call after {@link #serve}. */
+  protected void adminRoute(String path, com.sun.net.httpserver.HttpHandler handler) {
+    admin.route(path, handler);
+  }
+
   /** Opens the admin port, then the gRPC port with these services. */
   protected void serve(Endpoint grpcEndpoint, Endpoint adminEndpoint, List<BindableService> services) throws IOException {
-    admin = new AdminServer(adminEndpoint, metrics, () -> ready).start();
+    admin = new AdminServer(adminEndpoint, metrics, () -> ready && readyWhen.getAsBoolean()).start();
     grpc = GrpcServerFactory.start(grpcEndpoint, services, new GrpcMetrics(metrics));
     ready = true;
   }

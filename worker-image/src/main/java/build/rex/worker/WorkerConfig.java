@@ -1,6 +1,7 @@
 package build.rex.worker;
 
 import build.rex.server.ByteSize;
+import build.rex.server.SchedulerDiscovery;
 import build.rex.server.ServerConfig;
 import build.rex.server.Validated;
 import java.util.List;
@@ -8,12 +9,41 @@ import java.util.Map;
 
 /** The worker's config file (worker.yaml). Every key has a default that works on one machine. */
 public final class WorkerConfig extends ServerConfig {
+  public Cluster cluster = new Cluster();
   public Storage storage = new Storage();
   public Execution execution = new Execution();
 
   /** The gRPC port is internal: CAS, ByteStream and Action Cache for schedulers and peers. */
   public WorkerConfig() {
     super(8981, 9091);
+  }
+
+  /** How this worker finds the schedulers and its peers, and how it keeps copies safe. */
+  public static final class Cluster {
+    /**
+     * This worker's stable name; it decides which blobs the worker owns, so it must survive
+     * restarts (a StatefulSet pod name). Empty means the host name.
+     */
+    public String workerId = "";
+    /** How schedulers and peers reach this worker's storage (host:port). Empty: the gRPC host, else this machine's address. */
+    public String advertiseAddress = "";
+    /** The schedulers to register with: all of them. */
+    public SchedulerDiscovery schedulers = new SchedulerDiscovery();
+    /**
+     * How long membership must stay changed before copies move, so a worker that restarts with
+     * its disk (a pod restart) comes back before anyone copies its blobs.
+     */
+    public int rereplicationDelaySeconds = 30;
+    /** Bytes per second for background copies (re-replication, repairs, drain); 0: no limit. */
+    public ByteSize replicationBandwidth = ByteSize.parse("100Mi");
+    /**
+     * What SIGTERM does before the process stops: {@code full} drains (no new actions, running
+     * ones finish, blobs handed to their other owners), {@code actions} only lets running actions
+     * finish (for clusters that stop all at once, where nobody is left to take the blobs).
+     */
+    public String drainOnShutdown = "full";
+    /** The most time SIGTERM's drain may take. */
+    public int shutdownGraceSeconds = 60;
   }
 
   /** The CAS and Action Cache on this worker's disk. */
@@ -34,10 +64,6 @@ public final class WorkerConfig extends ServerConfig {
   public static final class Execution {
     /** Run actions at all; a storage-only worker sets this to false. */
     public boolean enabled = true;
-    /** The scheduler to take work from (host:port); also the cluster CAS for inputs and outputs. */
-    public String scheduler = "127.0.0.1:8980";
-    /** This worker's stable name; empty means the host name. */
-    public String workerId = "";
     /** Where exec roots are made; empty means {@code <storage.path>/exec}. Must be on the CAS's file system. */
     public String root = "";
     /** The executors, in pools of interchangeable ones. */
@@ -74,8 +100,20 @@ public final class WorkerConfig extends ServerConfig {
         "must be in (0, 1], got " + storage.highWatermark);
     Validated.require(storage.lowWatermark > 0 && storage.lowWatermark < storage.highWatermark,
         "storage.lowWatermark", "must be in (0, highWatermark), got " + storage.lowWatermark);
+    Validated.require(cluster != null && cluster.schedulers != null, "cluster.schedulers", "must be set");
+    cluster.schedulers.validate("cluster.schedulers");
+    if (cluster.advertiseAddress != null && !cluster.advertiseAddress.isEmpty()) {
+      Validated.requireHostPort(cluster.advertiseAddress, "cluster.advertiseAddress");
+    }
+    Validated.require(cluster.workerId != null && !cluster.workerId.contains("/"), "cluster.workerId",
+        "must not contain '/'");
+    Validated.require(cluster.rereplicationDelaySeconds >= 0, "cluster.rereplicationDelaySeconds", "must not be negative");
+    Validated.require(cluster.replicationBandwidth != null && cluster.replicationBandwidth.bytes() >= 0,
+        "cluster.replicationBandwidth", "must not be negative");
+    Validated.require("full".equals(cluster.drainOnShutdown) || "actions".equals(cluster.drainOnShutdown),
+        "cluster.drainOnShutdown", "must be 'full' or 'actions', got '" + cluster.drainOnShutdown + "'");
+    Validated.require(cluster.shutdownGraceSeconds >= 0, "cluster.shutdownGraceSeconds", "must not be negative");
     Validated.require(execution != null, "execution", "must be set");
-    Validated.requireHostPort(execution.scheduler, "execution.scheduler");
     Validated.require(execution.executors != null && !execution.executors.isEmpty(), "execution.executors",
         "must list at least one pool");
     for (int i = 0; i < execution.executors.size(); i++) {

@@ -1,90 +1,185 @@
 package build.rex.worker;
 
+import build.rex.server.AdminServer;
+import build.rex.server.PeerChannels;
 import build.rex.server.ServerProcess;
 import build.rex.storage.ac.DiskActionCache;
 import build.rex.storage.disk.DiskBlobStore;
 import build.rex.storage.disk.DiskStoreSettings;
+import build.rex.storage.replication.ClusterStorage;
+import build.rex.storage.replication.RateLimiter;
 import build.rex.storage.service.ActionCacheService;
 import build.rex.storage.service.ByteStreamService;
 import build.rex.storage.service.CasService;
 import build.rex.storage.service.CasSettings;
-import build.rex.server.GrpcServerFactory;
 import build.rex.v1.Executor;
+import build.rex.v1.Hello;
+import build.rex.worker.cluster.Drainer;
+import build.rex.worker.cluster.MembershipView;
+import build.rex.worker.cluster.Replicator;
+import build.rex.worker.cluster.SchedulerLinks;
+import build.rex.worker.execution.ActionRunner;
 import build.rex.worker.execution.ExecRootsFolder;
 import build.rex.worker.execution.ExecutorLayout;
-import build.rex.worker.execution.SchedulerLink;
+import build.rex.worker.execution.ExecutorPool;
 import build.rex.worker.sandbox.Sandbox;
-import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import com.google.protobuf.util.JsonFormat;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * A running worker: its disk CAS and Action Cache, served on the internal gRPC port, and its
- * executors, which take actions from the scheduler.
+ * A running worker: its disk CAS and Action Cache, served on the internal gRPC port to the
+ * schedulers and its peers; its executors; and its part in the cluster: it registers with every
+ * scheduler, fetches inputs from and stores outputs on the blobs' owners directly, keeps its
+ * blobs replicated on their other owners, and drains on request or on SIGTERM.
  */
 public final class WorkerServer extends ServerProcess {
+  private static final Logger log = LoggerFactory.getLogger(WorkerServer.class);
+  private final WorkerConfig config;
+  private final String workerId;
   private final DiskBlobStore cas;
-  private SchedulerLink link;
+  private final ClusterStorage storage;
+  private final Replicator replicator;
+  private final SchedulerLinks links;
+  private final ExecutorPool pool;
+  private final Drainer drainer;
+  private volatile Hello hello;
 
   public WorkerServer(WorkerConfig config) throws IOException {
+    this.config = config;
     Path root = Path.of(config.storage.path);
     cas = DiskBlobStore.open(root, new DiskStoreSettings(config.storage.maxSize.bytes(),
         config.storage.lowWatermark, config.storage.highWatermark, config.storage.fsync));
-    Gauge.builder("rex.cas.size.bytes", cas, DiskBlobStore::sizeBytes).register(metrics);
-    Gauge.builder("rex.cas.blobs", cas, DiskBlobStore::blobCount).register(metrics);
-    FunctionCounter.builder("rex.cas.evictions", cas, DiskBlobStore::evictedBlobs).register(metrics);
+    DiskActionCache actionCache = new DiskActionCache(root);
+    workerId = config.cluster.workerId.isEmpty() ? InetAddress.getLocalHost().getHostName() : config.cluster.workerId;
+    PeerChannels peers = closeOnStop(new PeerChannels());
+    RateLimiter copyRate = new RateLimiter(config.cluster.replicationBandwidth.bytes());
+    storage = closeOnStop(new ClusterStorage(peers::get, workerId, cas, actionCache, copyRate));
+    replicator = closeOnStop(new Replicator(workerId, cas, actionCache, storage, copyRate,
+        Duration.ofSeconds(config.cluster.rereplicationDelaySeconds)));
     serve(config.grpc, config.admin, List.of(
         new CasService(cas, CasSettings.DEFAULTS),
         closeOnStop(new ByteStreamService(cas, Duration.ofMinutes(10))),
-        new ActionCacheService(new DiskActionCache(root), cas, true, metrics)));
+        new ActionCacheService(actionCache, cas, true, metrics)));
+    List<Executor> executors = List.of();
     if (config.execution.enabled) {
-      startExecution(config, root);
+      executors = ExecutorLayout.executors(config.execution.executors.stream()
+          .map(pool -> Map.entry(pool.count, pool.properties)).toList());
+    }
+    hello = Hello.newBuilder().setWorkerId(workerId).addAllExecutors(executors)
+        .setStorageEndpoint(advertiseAddress(config, grpcPort())).build();
+    links = new SchedulerLinks(config.cluster.schedulers, closeOnStop(new PeerChannels()), () -> hello);
+    pool = config.execution.enabled ? closeOnStop(startExecution(config, root, executors)) : null;
+    closeOnStop(links);
+    drainer = new Drainer(workerId, pool, replicator, storage, message -> links.broadcast(null, message));
+    links.start(pool, new MembershipView(storage, replicator::membershipChanged), drainer);
+    registerMetrics();
+    adminRoute("/drain", exchange -> {
+      if (exchange.getRequestMethod().equals("POST")) {
+        drainer.start();
+      }
+      AdminServer.respond(exchange, 200, "application/json",
+          JsonFormat.printer().includingDefaultValueFields().print(drainer.status()) + "\n");
+    });
+  }
+
+  private ExecutorPool startExecution(WorkerConfig config, Path storageRoot, List<Executor> executors) throws IOException {
+    Path execRoots = config.execution.root.isEmpty() ? storageRoot.resolve("exec") : Path.of(config.execution.root);
+    new ExecRootsFolder(execRoots).clear();
+    Sandbox sandbox = Sandbox.probe(new Sandbox.Settings(config.execution.sandbox.enabled, config.execution.sandbox.user,
+        config.execution.sandbox.pidsLimit, config.execution.sandbox.openFilesLimit,
+        Path.of(config.execution.sandbox.cgroupRoot))).requireAccess(execRoots);
+    ActionRunner runner = new ActionRunner(workerId, storage.cas(), cas, execRoots, sandbox);
+    return new ExecutorPool(executors, runner, (except, message) -> links.broadcast(except, message));
+  }
+
+  private void registerMetrics() {
+    Gauge.builder("rex.cas.size.bytes", cas, DiskBlobStore::sizeBytes).register(metrics);
+    Gauge.builder("rex.cas.blobs", cas, DiskBlobStore::blobCount).register(metrics);
+    FunctionCounter.builder("rex.cas.evictions", cas, DiskBlobStore::evictedBlobs).register(metrics);
+    Gauge.builder("rex.cas.under.replicated.blobs", replicator, Replicator::underReplicated)
+        .description("Blobs and Action Cache entries held here that the last replication pass found missing on"
+            + " another owner and has not copied yet").register(metrics);
+    FunctionCounter.builder("rex.replication.copies", replicator, Replicator::copies).register(metrics);
+    FunctionCounter.builder("rex.replication.passes", replicator, Replicator::passes).register(metrics);
+    Gauge.builder("rex.schedulers.connected", links, SchedulerLinks::connected).register(metrics);
+    Gauge.builder("rex.worker.draining", drainer, d -> d.isDraining() ? 1 : 0).register(metrics);
+    if (pool != null) {
+      Gauge.builder("rex.executors.busy", pool, ExecutorPool::busyExecutors).register(metrics);
+      Gauge.builder("rex.executors", pool, p -> p.executors().size()).register(metrics);
     }
   }
 
-  private void startExecution(WorkerConfig config, Path storageRoot) throws IOException {
-    Path execRoots = config.execution.root.isEmpty() ? storageRoot.resolve("exec") : Path.of(config.execution.root);
-    new ExecRootsFolder(execRoots).clear();
-    String workerId = config.execution.workerId.isEmpty()
-        ? java.net.InetAddress.getLocalHost().getHostName() + ":" + grpcPort() : config.execution.workerId;
-    List<Executor> executors = ExecutorLayout.executors(config.execution.executors.stream()
-        .map(pool -> Map.entry(pool.count, pool.properties)).toList());
-    ManagedChannel scheduler = NettyChannelBuilder.forTarget(config.execution.scheduler).usePlaintext()
-        .maxInboundMessageSize(GrpcServerFactory.MAX_INBOUND_MESSAGE_BYTES)
-        .flowControlWindow(GrpcServerFactory.FLOW_CONTROL_WINDOW_BYTES)
-        .build();
-    closeOnStop(scheduler::shutdownNow);
-    link = closeOnStop(SchedulerLink.start(
-        SchedulerLink.hello(workerId, executors, config.grpc.host + ":" + grpcPort()), scheduler, cas, execRoots,
-        Sandbox.probe(new Sandbox.Settings(config.execution.sandbox.enabled, config.execution.sandbox.user,
-            config.execution.sandbox.pidsLimit, config.execution.sandbox.openFilesLimit,
-            Path.of(config.execution.sandbox.cgroupRoot))).requireAccess(execRoots)));
-    Gauge.builder("rex.executors.busy", link, SchedulerLink::busyExecutors).register(metrics);
-    Gauge.builder("rex.executors", executors, List::size).register(metrics);
+  static String advertiseAddress(WorkerConfig config, int port) throws IOException {
+    if (!config.cluster.advertiseAddress.isEmpty()) {
+      return config.cluster.advertiseAddress;
+    }
+    String host = config.grpc.host;
+    if (host.equals("0.0.0.0") || host.equals("::") || host.isEmpty()) {
+      host = InetAddress.getLocalHost().getHostAddress();
+    }
+    return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+  }
+
+  public String workerId() {
+    return workerId;
   }
 
   public DiskBlobStore cas() {
     return cas;
   }
 
+  public Drainer drainer() {
+    return drainer;
+  }
+
+  public Replicator replicator() {
+    return replicator;
+  }
+
   /**
-   * Leaves the scheduler at once: it hands the running actions to other workers, and they are
-   * killed here. Storage keeps serving.
+   * Leaves every scheduler at once: they hand the running actions to other workers, and they
+   * are killed here. Storage keeps serving.
    */
   public void stopExecuting() {
-    if (link != null) {
-      link.close();
+    links.close();
+    if (pool != null) {
+      pool.close();
     }
   }
 
   /** Executors running an action now (0 when execution is off). */
   public int busyExecutors() {
-    return link == null ? 0 : link.busyExecutors();
+    return pool == null ? 0 : pool.busyExecutors();
+  }
+
+  /** SIGTERM: drain first (bounded by the grace period) while still serving, then stop. */
+  @Override
+  public void close() throws Exception {
+    Duration grace = Duration.ofSeconds(config.cluster.shutdownGraceSeconds);
+    try {
+      boolean othersToTakeBlobs = storage.members().stream().anyMatch(m -> !m.id().equals(workerId) && !m.draining());
+      if (config.cluster.drainOnShutdown.equals("full") && othersToTakeBlobs) {
+        drainer.start().get(grace.toMillis(), TimeUnit.MILLISECONDS);
+      } else if (pool != null) {
+        pool.stopTakingWork();
+        pool.awaitIdle(grace);
+      }
+    } catch (TimeoutException e) {
+      log.warn("stopping before the drain finished ({}): {}", grace, drainer.status().getDetail());
+    } catch (Exception e) {
+      log.warn("drain on shutdown failed: {}", e.toString());
+    }
+    super.close();
   }
 }

@@ -16,7 +16,8 @@ class WorkerConfigTest {
     assertTrue(config.storage.fsync);
     assertTrue(config.execution.enabled);
     assertTrue(config.execution.sandbox.enabled);
-    assertEquals("127.0.0.1:8980", config.execution.scheduler);
+    assertEquals(java.util.List.of("127.0.0.1:8980"), config.cluster.schedulers.addresses);
+    assertEquals("full", config.cluster.drainOnShutdown);
   }
 
   @Test
@@ -27,7 +28,10 @@ class WorkerConfigTest {
     assertRejected("'storage.path'", "storage: {path: ''}");
     assertRejected("'logLevel'", "logLevel: loud");
     assertRejected("'admin.port'", "admin: {port: -1}");
-    assertRejected("'execution.scheduler': must be host:port", "execution: {scheduler: nowhere}");
+    assertRejected("'cluster.schedulers.addresses[0]': must be host:port", "cluster: {schedulers: {addresses: [nowhere]}}");
+    assertRejected("'cluster.schedulers.dns': must be host:port", "cluster: {schedulers: {dns: 'rex-scheduler'}}");
+    assertRejected("'cluster.drainOnShutdown'", "cluster: {drainOnShutdown: maybe}");
+    assertRejected("'cluster.workerId'", "cluster: {workerId: 'a/b'}");
     assertRejected("'execution.executors[0].count'", "execution: {executors: [{count: 0}]}");
     assertRejected("'execution.executors'", "execution: {executors: []}");
     assertRejected("'execution.sandbox.pidsLimit'", "execution: {sandbox: {pidsLimit: 0}}");

@@ -13,11 +13,11 @@ import build.rex.v1.Assignment;
 import build.rex.v1.CancelAction;
 import build.rex.v1.Hello;
 import build.rex.v1.SchedulerMessage;
+import build.rex.scheduler.cluster.WorkerStream;
 import com.google.protobuf.Duration;
 import com.google.protobuf.util.Timestamps;
 import com.google.rpc.Code;
 import com.google.rpc.Status;
-import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -48,31 +48,32 @@ public final class Dispatcher {
   private final TreeSet<Job> queue = new TreeSet<>(
       Comparator.<Job>comparingInt(job -> job.priority).thenComparingLong(job -> job.sequence));
   private final Map<String, ConnectedWorker> workers = new LinkedHashMap<>();
+  private final java.util.function.Supplier<String> operationPrefix;
 
-  public Dispatcher(PlatformMatcher matcher, ExecutionSettings settings) {
+  /** @param operationPrefix starts every operation name, e.g. operations/10.0.0.7:8980/ (names the owner) */
+  public Dispatcher(PlatformMatcher matcher, ExecutionSettings settings,
+      java.util.function.Supplier<String> operationPrefix) {
     this.matcher = matcher;
     this.settings = settings;
+    this.operationPrefix = operationPrefix;
   }
 
   /** A worker's stream and its executors. */
   private static final class ConnectedWorker {
     final String id;
-    final StreamObserver<SchedulerMessage> stream;
+    final WorkerStream stream;
     final Map<String, Platform> executors = new LinkedHashMap<>();
     final Set<String> free = new java.util.LinkedHashSet<>();
     final Map<String, Job> running = new HashMap<>();
-    long lastSeenNanos = System.nanoTime();
 
-    ConnectedWorker(Hello hello, StreamObserver<SchedulerMessage> stream) {
+    ConnectedWorker(Hello hello, WorkerStream stream) {
       this.id = hello.getWorkerId();
       this.stream = stream;
       hello.getExecutorsList().forEach(e -> executors.put(e.getExecutorId(), e.getProperties()));
     }
 
     void send(SchedulerMessage message) {
-      synchronized (stream) {
-        stream.onNext(message);
-      }
+      stream.send(message);
     }
   }
 
@@ -112,7 +113,7 @@ public final class Dispatcher {
         return running;
       }
     }
-    Job job = new Job("operations/" + UUID.randomUUID(), key, action, command, platform, priority,
+    Job job = new Job(operationPrefix.get() + UUID.randomUUID(), key, action, command, platform, priority,
         sequence.incrementAndGet(), Timestamps.now(), inputDirectories);
     jobs.put(job.name, job);
     if (!action.getDoNotCache()) {
@@ -131,34 +132,52 @@ public final class Dispatcher {
     return new ArrayList<>(jobs.values());
   }
 
-  public synchronized void workerConnected(Hello hello, StreamObserver<SchedulerMessage> stream) {
+  public synchronized void workerConnected(Hello hello, WorkerStream stream) {
     ConnectedWorker previous = workers.get(hello.getWorkerId());
     if (previous != null) {
       lose(previous, "reconnected");
     }
     workers.put(hello.getWorkerId(), new ConnectedWorker(hello, stream));
-    log.info("worker {} connected with {} executors", hello.getWorkerId(), hello.getExecutorsCount());
-  }
-
-  public synchronized void heartbeat(String workerId) {
-    ConnectedWorker worker = workers.get(workerId);
-    if (worker != null) {
-      worker.lastSeenNanos = System.nanoTime();
-    }
   }
 
   public synchronized void executorFree(String workerId, String executorId) {
     ConnectedWorker worker = workers.get(workerId);
     if (worker != null && worker.executors.containsKey(executorId)) {
-      worker.lastSeenNanos = System.nanoTime();
       worker.running.remove(executorId);
       worker.free.add(executorId);
       dispatch();
     }
   }
 
+  /** The executor took work from another scheduler. */
+  public synchronized void executorTaken(String workerId, String executorId) {
+    ConnectedWorker worker = workers.get(workerId);
+    if (worker != null) {
+      worker.free.remove(executorId);
+    }
+  }
+
+  /**
+   * The executor had already taken another scheduler's work: the job goes back to its place in
+   * the queue and the attempt does not count. The executor stays busy until it says it is free.
+   */
+  public synchronized void declined(String workerId, String operation, String executorId) {
+    ConnectedWorker worker = workers.get(workerId);
+    Job job = jobs.get(operation);
+    if (worker == null || job == null || worker.running.get(executorId) != job) {
+      return;
+    }
+    worker.running.remove(executorId);
+    if (!job.isDone()) {
+      job.attempts--;
+      job.worker = null;
+      job.executor = null;
+      queue.add(job);
+      dispatch();
+    }
+  }
+
   public synchronized void started(String workerId, String operation) {
-    heartbeat(workerId);
     Job job = jobs.get(operation);
     if (job != null) {
       job.moveTo(ExecutionStage.Value.EXECUTING);
@@ -169,7 +188,6 @@ public final class Dispatcher {
   public synchronized Job finished(String workerId, ActionFinished finished) {
     ConnectedWorker worker = workers.get(workerId);
     if (worker != null) {
-      worker.lastSeenNanos = System.nanoTime();
       worker.running.remove(finished.getExecutorId());
     }
     Job job = jobs.get(finished.getOperation());
@@ -196,26 +214,17 @@ public final class Dispatcher {
     return true;
   }
 
-  public synchronized void workerGone(String workerId, StreamObserver<SchedulerMessage> stream, String why) {
+  /** The worker left the cluster (see WorkerRegistry); its running jobs go back to the queue. */
+  public synchronized void workerGone(String workerId, String why) {
     ConnectedWorker worker = workers.get(workerId);
-    if (worker != null && worker.stream == stream) {
+    if (worker != null) {
       lose(worker, why);
     }
   }
 
-  /** Declares silent workers lost and forgets jobs finished long ago; called every second. */
+  /** Forgets jobs finished long ago; called every second. */
   public synchronized void sweep() {
     long now = System.nanoTime();
-    for (ConnectedWorker worker : List.copyOf(workers.values())) {
-      if (now - worker.lastSeenNanos > settings.workerLostAfter().toNanos()) {
-        lose(worker, "silent for more than " + settings.workerLostAfter().toSeconds() + " s");
-        try {
-          worker.stream.onError(io.grpc.Status.UNAVAILABLE.withDescription("declared lost").asRuntimeException());
-        } catch (RuntimeException alreadyClosed) {
-          // nothing to tell
-        }
-      }
-    }
     Iterator<Job> all = jobs.values().iterator();
     while (all.hasNext()) {
       Job job = all.next();
@@ -227,7 +236,9 @@ public final class Dispatcher {
 
   private void lose(ConnectedWorker worker, String why) {
     workers.remove(worker.id);
-    log.warn("worker {} lost ({}); {} running actions go back to the queue", worker.id, why, worker.running.size());
+    if (!worker.running.isEmpty()) {
+      log.warn("worker {} lost ({}); {} running actions go back to the queue", worker.id, why, worker.running.size());
+    }
     for (Job job : worker.running.values()) {
       if (job.isDone()) {
         continue;
@@ -292,18 +303,10 @@ public final class Dispatcher {
     return false;
   }
 
-  /** Ends every worker's stream (the scheduler is stopping); they reconnect to another one. */
-  public synchronized void disconnectWorkers() {
-    for (ConnectedWorker worker : List.copyOf(workers.values())) {
-      lose(worker, "scheduler stopping");
-      try {
-        synchronized (worker.stream) {
-          worker.stream.onCompleted();
-        }
-      } catch (RuntimeException alreadyClosed) {
-        // nothing to end
-      }
-    }
+  /** Executors of one worker running an action for this scheduler. */
+  public synchronized int busyExecutors(String workerId) {
+    ConnectedWorker worker = workers.get(workerId);
+    return worker == null ? 0 : worker.running.size();
   }
 
   /** Executors of all connected workers. */
@@ -318,5 +321,5 @@ public final class Dispatcher {
 
   /** Settings the dispatcher and the Execution service share. */
   public record ExecutionSettings(Duration defaultTimeout, Duration maxTimeout, int maxAttempts,
-      java.time.Duration workerLostAfter, java.time.Duration finishedRetention) {}
+      java.time.Duration finishedRetention) {}
 }

@@ -12,6 +12,7 @@ import build.bazel.remote.execution.v2.ExecutionGrpc;
 import build.bazel.remote.execution.v2.ExecutionStage;
 import build.bazel.remote.execution.v2.Platform;
 import build.bazel.remote.execution.v2.WaitExecutionRequest;
+import build.rex.scheduler.cluster.SchedulerPeers;
 import build.rex.storage.BlobStore;
 import build.rex.storage.Digests;
 import build.rex.storage.InputTreeValidator;
@@ -50,9 +51,11 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
   private final Dispatcher dispatcher;
   private final Dispatcher.ExecutionSettings settings;
   private final ResultInliner inliner;
+  private final SchedulerPeers peers;
 
   public ExecutionService(BlobStore cas, ActionCache actionCache, Dispatcher dispatcher,
-      Dispatcher.ExecutionSettings settings) {
+      Dispatcher.ExecutionSettings settings, SchedulerPeers peers) {
+    this.peers = peers;
     this.cas = cas;
     this.actionCache = actionCache;
     this.dispatcher = dispatcher;
@@ -155,11 +158,43 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
   @Override
   public void waitExecution(WaitExecutionRequest request, StreamObserver<Operation> response) {
     Job job = dispatcher.find(request.getName());
+    if (job == null && peers.ownerOf(request.getName()).isPresent()) {
+      forwardWait(peers.ownerOf(request.getName()).get(), request, response);
+      return;
+    }
     if (job == null) {
       response.onError(Status.NOT_FOUND.withDescription("operation '" + request.getName()
           + "' is not known here (finished long ago, or lost); call Execute again").asRuntimeException());
       return;
     }
     job.watch(response);
+  }
+
+  /**
+   * Follows an operation held by another scheduler. The call runs in this call's context, so a
+   * client that goes away cancels it; an owner that cannot be reached is reported as NOT_FOUND,
+   * which tells the client to execute again.
+   */
+  private static void forwardWait(io.grpc.Channel owner, WaitExecutionRequest request, StreamObserver<Operation> response) {
+    ExecutionGrpc.newStub(owner).waitExecution(request, new StreamObserver<>() {
+      @Override
+      public void onNext(Operation operation) {
+        response.onNext(operation);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        Status status = Status.fromThrowable(t);
+        response.onError(status.getCode() == Status.Code.UNAVAILABLE
+            ? Status.NOT_FOUND.withDescription("operation '" + request.getName() + "' was held by a scheduler that"
+                + " is gone; call Execute again").asRuntimeException()
+            : t);
+      }
+
+      @Override
+      public void onCompleted() {
+        response.onCompleted();
+      }
+    });
   }
 }

@@ -7,21 +7,35 @@ import com.google.longrunning.ListOperationsResponse;
 import com.google.longrunning.Operation;
 import com.google.longrunning.OperationsGrpc;
 import com.google.protobuf.Empty;
+import build.rex.scheduler.cluster.SchedulerPeers;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 
 /** google.longrunning.Operations over the dispatcher's jobs: get, list and cancel. */
 public final class OperationsService extends OperationsGrpc.OperationsImplBase {
   private final Dispatcher dispatcher;
+  private final SchedulerPeers peers;
 
-  public OperationsService(Dispatcher dispatcher) {
+  public OperationsService(Dispatcher dispatcher, SchedulerPeers peers) {
     this.dispatcher = dispatcher;
+    this.peers = peers;
   }
 
   @Override
   public void getOperation(GetOperationRequest request, StreamObserver<Operation> response) {
     Job job = dispatcher.find(request.getName());
     if (job == null) {
+      var owner = peers.ownerOf(request.getName());
+      if (owner.isPresent()) {
+        try {
+          response.onNext(OperationsGrpc.newBlockingStub(owner.get())
+              .withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS).getOperation(request));
+          response.onCompleted();
+        } catch (io.grpc.StatusRuntimeException e) {
+          response.onError(e.getStatus().getCode() == Status.Code.UNAVAILABLE ? notFound(request.getName()) : e);
+        }
+        return;
+      }
       response.onError(notFound(request.getName()));
       return;
     }

@@ -1,6 +1,8 @@
 package build.rex.scheduler.execution;
 
 import build.bazel.remote.execution.v2.ExecuteResponse;
+import build.rex.scheduler.cluster.WorkerRegistry;
+import build.rex.scheduler.cluster.WorkerStream;
 import build.rex.storage.ac.ActionCache;
 import build.rex.v1.ActionFinished;
 import build.rex.v1.SchedulerMessage;
@@ -21,39 +23,50 @@ import org.slf4j.LoggerFactory;
 public final class WorkerConnectionService extends WorkerServiceGrpc.WorkerServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(WorkerConnectionService.class);
   private final Dispatcher dispatcher;
+  private final WorkerRegistry registry;
   private final ActionCache actionCache;
   /** Results are stored off the stream's thread, so one slow write does not hold up a worker's other messages. */
   private final Executor resultWriters;
 
-  public WorkerConnectionService(Dispatcher dispatcher, ActionCache actionCache, Executor resultWriters) {
+  public WorkerConnectionService(Dispatcher dispatcher, WorkerRegistry registry, ActionCache actionCache,
+      Executor resultWriters) {
     this.dispatcher = dispatcher;
+    this.registry = registry;
     this.actionCache = actionCache;
     this.resultWriters = resultWriters;
   }
 
   @Override
-  public StreamObserver<WorkerMessage> connect(StreamObserver<SchedulerMessage> toWorker) {
+  public StreamObserver<WorkerMessage> connect(StreamObserver<SchedulerMessage> responses) {
+    WorkerStream toWorker = new WorkerStream(responses);
     return new StreamObserver<>() {
       private String workerId;
 
       @Override
       public void onNext(WorkerMessage message) {
         if (workerId == null && !message.hasHello()) {
-          toWorker.onError(Status.FAILED_PRECONDITION.withDescription("the first message must be a Hello").asRuntimeException());
+          toWorker.end(Status.FAILED_PRECONDITION.withDescription("the first message must be a Hello"));
           return;
         }
+        if (message.hasHello()) {
+          workerId = message.getHello().getWorkerId();
+          dispatcher.workerConnected(message.getHello(), toWorker);
+          registry.connected(message.getHello(), toWorker);
+          return;
+        }
+        registry.seen(workerId);
         switch (message.getMessageCase()) {
-          case HELLO -> {
-            workerId = message.getHello().getWorkerId();
-            dispatcher.workerConnected(message.getHello(), toWorker);
-          }
           case FREE -> dispatcher.executorFree(workerId, message.getFree().getExecutorId());
+          case TAKEN -> dispatcher.executorTaken(workerId, message.getTaken().getExecutorId());
+          case DECLINED -> dispatcher.declined(workerId, message.getDeclined().getOperation(),
+              message.getDeclined().getExecutorId());
+          case STATUS -> registry.status(workerId, message.getStatus());
           case STARTED -> dispatcher.started(workerId, message.getStarted().getOperation());
           case FINISHED -> {
             String worker = workerId;
             resultWriters.execute(() -> finished(worker, message.getFinished()));
           }
-          case HEARTBEAT -> dispatcher.heartbeat(workerId);
+          case HEARTBEAT -> { }
           default -> log.warn("worker {} sent an empty message", workerId);
         }
       }
@@ -75,16 +88,16 @@ public final class WorkerConnectionService extends WorkerServiceGrpc.WorkerServi
       @Override
       public void onError(Throwable t) {
         if (workerId != null) {
-          dispatcher.workerGone(workerId, toWorker, "stream broke: " + Status.fromThrowable(t).getCode());
+          registry.gone(workerId, toWorker, "stream broke: " + Status.fromThrowable(t).getCode());
         }
       }
 
       @Override
       public void onCompleted() {
         if (workerId != null) {
-          dispatcher.workerGone(workerId, toWorker, "disconnected");
+          registry.gone(workerId, toWorker, "disconnected");
         }
-        toWorker.onCompleted();
+        toWorker.end(null);
       }
     };
   }

@@ -1,6 +1,7 @@
 package build.rex.storage.ac;
 
 import build.bazel.remote.execution.v2.ActionResult;
+import build.bazel.remote.execution.v2.Digest;
 import build.rex.storage.Digests;
 import com.google.protobuf.ByteString;
 import java.io.IOException;
@@ -17,7 +18,9 @@ import java.util.UUID;
 /**
  * Action Cache entries as files: {@code ac/<instance key>/<xx>/<hash>-<size>}, each an encoded
  * ActionResult, written to a temporary file, synced and renamed so a crash never leaves half an
- * entry. The instance key is a hash of the instance name, so any name maps to a safe directory.
+ * entry. The instance key is a hash of the instance name, so any name maps to a safe directory;
+ * the name itself is kept beside the entries, in {@code ac/<instance key>/instance}, so that the
+ * entries can be listed with their keys (to copy them to other workers).
  */
 public final class DiskActionCache implements ActionCache {
   private final Path root;
@@ -30,12 +33,36 @@ public final class DiskActionCache implements ActionCache {
     Files.createDirectories(tmp);
   }
 
+  private static final String INSTANCE_FILE = "instance";
+
+  private Path instanceDir(String instanceName) {
+    return root.resolve(Digests.of(ByteString.copyFrom(instanceName, StandardCharsets.UTF_8)).getHash().substring(0, 16));
+  }
+
   private Path pathOf(ActionKey key) {
-    String instanceKey = Digests.of(ByteString.copyFrom(key.instanceName(), StandardCharsets.UTF_8))
-        .getHash().substring(0, 16);
     String hash = key.actionDigest().getHash();
-    return root.resolve(instanceKey).resolve(hash.substring(0, 2))
+    return instanceDir(key.instanceName()).resolve(hash.substring(0, 2))
         .resolve(hash + "-" + key.actionDigest().getSizeBytes());
+  }
+
+  /** Every entry's key; entries whose instance is unknown (no name file) are left out. */
+  public void forEachKey(java.util.function.Consumer<ActionKey> action) throws IOException {
+    try (var instances = Files.newDirectoryStream(root)) {
+      for (Path instance : instances) {
+        Path nameFile = instance.resolve(INSTANCE_FILE);
+        if (!Files.isRegularFile(nameFile)) {
+          continue;
+        }
+        String name = Files.readString(nameFile, StandardCharsets.UTF_8);
+        try (var files = Files.walk(instance, 2)) {
+          files.filter(f -> f.getNameCount() - instance.getNameCount() == 2 && Files.isRegularFile(f))
+              .map(f -> f.getFileName().toString())
+              .filter(n -> n.matches("[0-9a-f]{64}-\\d+"))
+              .forEach(n -> action.accept(new ActionKey(name, Digest.newBuilder()
+                  .setHash(n.substring(0, 64)).setSizeBytes(Long.parseLong(n.substring(65))).build())));
+        }
+      }
+    }
   }
 
   @Override
@@ -50,7 +77,15 @@ public final class DiskActionCache implements ActionCache {
   @Override
   public void put(ActionKey key, ActionResult result) throws IOException {
     Path target = pathOf(key);
-    Files.createDirectories(target.getParent());
+    if (!Files.isDirectory(target.getParent())) {
+      Files.createDirectories(target.getParent());
+      Path nameFile = instanceDir(key.instanceName()).resolve(INSTANCE_FILE);
+      if (!Files.exists(nameFile)) {
+        Path staging = tmp.resolve("instance." + UUID.randomUUID());
+        Files.writeString(staging, key.instanceName(), StandardCharsets.UTF_8);
+        Files.move(staging, nameFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
     Path staging = tmp.resolve("ac." + UUID.randomUUID());
     try (FileChannel channel = FileChannel.open(staging, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       channel.write(result.toByteString().asReadOnlyByteBuffer());

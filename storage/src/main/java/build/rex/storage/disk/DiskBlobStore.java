@@ -224,6 +224,22 @@ public final class DiskBlobStore implements BlobStore {
     }
   }
 
+  /** Hands every stored blob to {@code batch}, {@code batchSize} at a time, without touching them. */
+  public void forEachBatch(int batchSize, java.util.function.Consumer<List<Digest>> batch) {
+    LruIndex.Snapshot snapshot = index.snapshot();
+    List<Digest> digests = new java.util.ArrayList<>(batchSize);
+    for (int i = 0; i < snapshot.keys().length; i++) {
+      digests.add(Digest.newBuilder().setHash(snapshot.keys()[i]).setSizeBytes(snapshot.sizes()[i]).build());
+      if (digests.size() == batchSize) {
+        batch.accept(digests);
+        digests = new java.util.ArrayList<>(batchSize);
+      }
+    }
+    if (!digests.isEmpty()) {
+      batch.accept(digests);
+    }
+  }
+
   public long sizeBytes() {
     return index.totalBytes();
   }

@@ -78,6 +78,21 @@ final class LruIndex {
     return evicted;
   }
 
+  /** Every key and size at this moment, without touching them. */
+  synchronized Snapshot snapshot() {
+    String[] keys = new String[entries.size()];
+    long[] sizes = new long[keys.length];
+    int i = 0;
+    for (Entry entry : entries.values()) {
+      keys[i] = entry.key;
+      sizes[i++] = entry.size;
+    }
+    return new Snapshot(keys, sizes);
+  }
+
+  /** Keys and sizes side by side: a million blobs cost 16 MB, not a million objects. */
+  record Snapshot(String[] keys, long[] sizes) {}
+
   synchronized long totalBytes() {
     return totalBytes;
   }

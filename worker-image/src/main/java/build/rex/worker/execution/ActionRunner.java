@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * lays out the exec root, runs the command, and uploads outputs, stdout and stderr. Whatever
  * happens, it answers with an ExecuteResponse; errors go into its status, never lost.
  */
-final class ActionRunner {
+public final class ActionRunner {
   private static final Logger log = LoggerFactory.getLogger(ActionRunner.class);
   private final String workerId;
   private final BlobStore cluster;
@@ -47,7 +47,7 @@ final class ActionRunner {
   private final Path execRoots;
   private final Sandbox sandbox;
 
-  ActionRunner(String workerId, BlobStore cluster, DiskBlobStore local, Path execRoots, Sandbox sandbox) {
+  public ActionRunner(String workerId, BlobStore cluster, DiskBlobStore local, Path execRoots, Sandbox sandbox) {
     this.workerId = workerId;
     this.cluster = cluster;
     this.local = local;

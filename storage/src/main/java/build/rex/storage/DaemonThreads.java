@@ -1,4 +1,4 @@
-package build.rex.server;
+package build.rex.storage;
 
 import java.util.concurrent.ThreadFactory;
 

@@ -1,0 +1,47 @@
+package build.rex.server;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One gRPC channel per peer address (workers, schedulers), opened on first use with the same
+ * limits as the servers, and closed when the peer leaves the cluster.
+ */
+public final class PeerChannels implements AutoCloseable {
+  private final Map<String, ManagedChannel> channels = new HashMap<>();
+
+  /** A channel with rex's message and flow-control limits and keepalives. */
+  public static ManagedChannel open(String target) {
+    return NettyChannelBuilder.forTarget(target)
+        .usePlaintext()
+        .maxInboundMessageSize(GrpcServerFactory.MAX_INBOUND_MESSAGE_BYTES)
+        .flowControlWindow(GrpcServerFactory.FLOW_CONTROL_WINDOW_BYTES)
+        .keepAliveTime(30, TimeUnit.SECONDS)
+        .build();
+  }
+
+  public synchronized ManagedChannel get(String address) {
+    return channels.computeIfAbsent(address, PeerChannels::open);
+  }
+
+  /** Closes the channels of every address not in {@code addresses}. */
+  public synchronized void retainOnly(Set<String> addresses) {
+    channels.entrySet().removeIf(entry -> {
+      if (addresses.contains(entry.getKey())) {
+        return false;
+      }
+      entry.getValue().shutdown();
+      return true;
+    });
+  }
+
+  @Override
+  public synchronized void close() {
+    channels.values().forEach(ManagedChannel::shutdownNow);
+    channels.clear();
+  }
+}

@@ -1,0 +1,111 @@
+package build.rex.storage.replication;
+
+import build.rex.storage.BlobStore;
+import build.rex.storage.ac.ActionCache;
+import build.rex.storage.remote.GrpcActionCache;
+import build.rex.storage.remote.GrpcBlobStore;
+import io.grpc.Channel;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Function;
+
+/**
+ * The cluster's CAS and Action Cache as one process sees them: replicated over the storage
+ * members it was last told about. A worker passes its own disk stores for itself, so its own
+ * copies never go over the network.
+ */
+public final class ClusterStorage implements AutoCloseable {
+  /** A storage member as the worker protocol announces it. */
+  public record Member(String id, String address, boolean draining) {}
+
+  private final Function<String, Channel> channels;
+  private final String selfId;
+  private final BlobStore selfCas;
+  private final ActionCache selfActionCache;
+  private final ExecutorService calls = Executors.newCachedThreadPool(build.rex.storage.DaemonThreads.named("cluster-storage"));
+  private final Repairer repairer;
+  private final ReplicatingBlobStore cas;
+  private final ReplicatingActionCache actionCache;
+  private volatile Placement<BlobStore> casPlacement = Placement.empty();
+  private volatile Placement<ActionCache> actionCachePlacement = Placement.empty();
+  private volatile Collection<Member> members = java.util.List.of();
+  private volatile int replicas = 1;
+
+  /**
+   * @param channels the channel to a member's address
+   * @param selfId this process's member id, or null when it holds no storage (a scheduler)
+   */
+  public ClusterStorage(Function<String, Channel> channels, String selfId, BlobStore selfCas,
+      ActionCache selfActionCache, RateLimiter repairRate) {
+    this.channels = channels;
+    this.selfId = selfId;
+    this.selfCas = selfCas;
+    this.selfActionCache = selfActionCache;
+    this.repairer = new Repairer(new BlobCopier(repairRate), 4, 10_000);
+    this.cas = new ReplicatingBlobStore(() -> casPlacement, calls, repairer);
+    this.actionCache = new ReplicatingActionCache(() -> actionCachePlacement, calls);
+  }
+
+  /** Takes a new membership; calls already running finish on the old one. */
+  public synchronized void update(Collection<Member> newMembers, int replicas) {
+    Map<String, BlobStore> activeCas = new LinkedHashMap<>();
+    Map<String, BlobStore> drainingCas = new LinkedHashMap<>();
+    Map<String, ActionCache> activeAc = new LinkedHashMap<>();
+    Map<String, ActionCache> drainingAc = new LinkedHashMap<>();
+    for (Member member : newMembers) {
+      boolean self = member.id().equals(selfId);
+      Channel channel = self ? null : channels.apply(member.address());
+      (member.draining() ? drainingCas : activeCas).put(member.id(),
+          self ? selfCas : new GrpcBlobStore(channel, member.address()));
+      (member.draining() ? drainingAc : activeAc).put(member.id(),
+          self ? selfActionCache : new GrpcActionCache(channel));
+    }
+    casPlacement = new Placement<>(activeCas, drainingCas, Math.max(1, replicas));
+    actionCachePlacement = new Placement<>(activeAc, drainingAc, Math.max(1, replicas));
+    members = java.util.List.copyOf(newMembers);
+    this.replicas = Math.max(1, replicas);
+  }
+
+  /** Copies wanted, as last configured (before capping at the number of members). */
+  public int replicas() {
+    return replicas;
+  }
+
+  /** Whether {@code id} is a member that takes no new copies. */
+  public boolean isDraining(String id) {
+    return members.stream().anyMatch(m -> m.id().equals(id) && m.draining());
+  }
+
+  public BlobStore cas() {
+    return cas;
+  }
+
+  public ActionCache actionCache() {
+    return actionCache;
+  }
+
+  public Placement<BlobStore> casPlacement() {
+    return casPlacement;
+  }
+
+  public Placement<ActionCache> actionCachePlacement() {
+    return actionCachePlacement;
+  }
+
+  public Collection<Member> members() {
+    return members;
+  }
+
+  public Repairer repairer() {
+    return repairer;
+  }
+
+  @Override
+  public void close() {
+    repairer.close();
+    calls.shutdownNow();
+  }
+}

@@ -1,0 +1,160 @@
+package build.rex.worker.execution;
+
+import build.bazel.remote.execution.v2.ExecuteResponse;
+import build.bazel.remote.execution.v2.Platform;
+import build.rex.storage.DaemonThreads;
+import build.rex.v1.ActionFinished;
+import build.rex.v1.ActionStarted;
+import build.rex.v1.Assignment;
+import build.rex.v1.AssignmentDeclined;
+import build.rex.v1.Executor;
+import build.rex.v1.ExecutorFree;
+import build.rex.v1.ExecutorTaken;
+import build.rex.v1.WorkerMessage;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.BiConsumer;
+
+/**
+ * The worker's executors. Every scheduler may offer work to a free executor; the first offer
+ * takes it, later ones are declined (the scheduler requeues them) and every other scheduler
+ * hears the executor is taken. The result goes back to the scheduler that sent the work; if
+ * that scheduler's stream ends, its actions are killed, since it has already given them to
+ * someone else.
+ */
+public final class ExecutorPool implements AutoCloseable {
+  private final List<Executor> executors;
+  private final ActionRunner runner;
+  /** Sends to every scheduler but the given one (null: to all). */
+  private final BiConsumer<SchedulerConnection, WorkerMessage> broadcast;
+  private final ExecutorService threads;
+  private final Map<String, Running> busy = new HashMap<>();
+  private boolean draining;
+
+  /** An action on one executor. */
+  private record Running(String operation, SchedulerConnection from, CommandRunner command) {}
+
+  public ExecutorPool(List<Executor> executors, ActionRunner runner, BiConsumer<SchedulerConnection, WorkerMessage> broadcast) {
+    this.executors = List.copyOf(executors);
+    this.runner = runner;
+    this.broadcast = broadcast;
+    this.threads = Executors.newFixedThreadPool(Math.max(1, executors.size()), DaemonThreads.named("executor"));
+  }
+
+  public List<Executor> executors() {
+    return executors;
+  }
+
+  /** Messages a newly connected scheduler needs: which executors are free. */
+  public synchronized List<WorkerMessage> freeExecutors() {
+    List<WorkerMessage> free = new ArrayList<>();
+    if (!draining) {
+      executors.stream().map(Executor::getExecutorId).filter(id -> !busy.containsKey(id))
+          .forEach(id -> free.add(free(id)));
+    }
+    return free;
+  }
+
+  /** Work offered by a scheduler: taken if the executor is free, declined otherwise. */
+  public void offer(SchedulerConnection from, Assignment assignment) {
+    String executor = assignment.getExecutorId();
+    Running running;
+    synchronized (this) {
+      Platform offered = offered(executor);
+      if (draining || offered == null || busy.containsKey(executor)) {
+        running = null;
+      } else {
+        running = new Running(assignment.getOperation(), from, new CommandRunner());
+        busy.put(executor, running);
+      }
+    }
+    if (running == null) {
+      from.send(WorkerMessage.newBuilder().setDeclined(AssignmentDeclined.newBuilder()
+          .setOperation(assignment.getOperation()).setExecutorId(executor)).build());
+      return;
+    }
+    broadcast.accept(from, WorkerMessage.newBuilder().setTaken(ExecutorTaken.newBuilder().setExecutorId(executor)).build());
+    threads.execute(() -> run(assignment, running));
+  }
+
+  private Platform offered(String executorId) {
+    return executors.stream().filter(e -> e.getExecutorId().equals(executorId)).findFirst()
+        .map(Executor::getProperties).orElse(null);
+  }
+
+  private void run(Assignment assignment, Running running) {
+    String executor = assignment.getExecutorId();
+    boolean freeAgain;
+    try {
+      running.from().send(WorkerMessage.newBuilder().setStarted(ActionStarted.newBuilder()
+          .setOperation(assignment.getOperation())).build());
+      ExecuteResponse response = runner.run(assignment, offered(executor), running.command());
+      running.from().send(WorkerMessage.newBuilder().setFinished(ActionFinished.newBuilder()
+          .setOperation(assignment.getOperation()).setExecutorId(executor).setResponse(response)).build());
+    } finally {
+      synchronized (this) {
+        busy.remove(executor);
+        freeAgain = !draining;
+        notifyAll();
+      }
+    }
+    if (freeAgain) {
+      broadcast.accept(null, free(executor));
+    }
+  }
+
+  /** A scheduler cancelled one of its operations. */
+  public synchronized void cancel(SchedulerConnection from, String operation) {
+    busy.values().stream().filter(r -> r.from() == from && r.operation().equals(operation))
+        .forEach(r -> r.command().cancel());
+  }
+
+  /** A scheduler's stream ended: it has requeued what it gave us, so those actions stop here. */
+  public synchronized void schedulerLost(SchedulerConnection from) {
+    busy.values().stream().filter(r -> r.from() == from).forEach(r -> r.command().cancel());
+  }
+
+  /** Takes no more work; every scheduler hears that the free executors are taken. */
+  public void stopTakingWork() {
+    List<String> free;
+    synchronized (this) {
+      draining = true;
+      free = executors.stream().map(Executor::getExecutorId).filter(id -> !busy.containsKey(id)).toList();
+    }
+    free.forEach(id -> broadcast.accept(null, WorkerMessage.newBuilder()
+        .setTaken(ExecutorTaken.newBuilder().setExecutorId(id)).build()));
+  }
+
+  /** Waits up to {@code timeout} for running actions to finish; true when none is left. */
+  public synchronized boolean awaitIdle(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!busy.isEmpty()) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return false;
+      }
+      java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+    }
+    return true;
+  }
+
+  public synchronized int busyExecutors() {
+    return busy.size();
+  }
+
+  private static WorkerMessage free(String executorId) {
+    return WorkerMessage.newBuilder().setFree(ExecutorFree.newBuilder().setExecutorId(executorId)).build();
+  }
+
+  /** Kills every running action; their results are never reported. */
+  @Override
+  public synchronized void close() {
+    busy.values().forEach(r -> r.command().cancel());
+    threads.shutdownNow();
+  }
+}

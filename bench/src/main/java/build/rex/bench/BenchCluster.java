@@ -12,44 +12,56 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Path;
 import java.util.List;
 
-/** A scheduler and a worker with their default settings, on loopback, storing under a folder. */
+/** A scheduler and workers with their default settings, on loopback, storing under a folder. */
 final class BenchCluster implements AutoCloseable {
+  final List<WorkerServer> workers = new java.util.ArrayList<>();
   final WorkerServer worker;
   final SchedulerServer scheduler;
   final ManagedChannel channel;
-  /** Straight to the worker, to show what the scheduler hop costs. */
+  /** Straight to the first worker, to show what the scheduler hop costs. */
   final ManagedChannel workerChannel;
 
   BenchCluster(Path dataDir, long casBytes, boolean fsync) throws Exception {
-    this(dataDir, casBytes, fsync, 0, false);
+    this(dataDir, casBytes, fsync, 1, 1, 0, false);
   }
 
-  /** With {@code executors} above 0, the worker runs actions with that many executors. */
   BenchCluster(Path dataDir, long casBytes, boolean fsync, int executors, boolean sandbox) throws Exception {
-    int schedulerPort;
-    try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
-      schedulerPort = probe.getLocalPort();
-    }
-    WorkerConfig workerConfig = new WorkerConfig();
-    workerConfig.grpc = new Endpoint("127.0.0.1", 0);
-    workerConfig.admin = new Endpoint("127.0.0.1", 0);
-    workerConfig.storage.path = dataDir.toString();
-    workerConfig.storage.maxSize = ByteSize.ofBytes(casBytes);
-    workerConfig.storage.fsync = fsync;
-    workerConfig.execution.enabled = executors > 0;
-    workerConfig.execution.scheduler = "127.0.0.1:" + schedulerPort;
-    workerConfig.execution.workerId = "bench-worker";
-    workerConfig.execution.executors.get(0).count = Math.max(1, executors);
-    workerConfig.execution.sandbox.enabled = sandbox;
-    workerConfig.logLevel = "warn";
-    worker = new WorkerServer(workerConfig);
+    this(dataDir, casBytes, fsync, 1, 1, executors, sandbox);
+  }
+
+  /**
+   * {@code workerCount} workers keeping {@code replicas} copies of each blob; with
+   * {@code executors} above 0, each runs actions with that many executors.
+   */
+  BenchCluster(Path dataDir, long casBytes, boolean fsync, int workerCount, int replicas, int executors,
+      boolean sandbox) throws Exception {
     SchedulerConfig schedulerConfig = new SchedulerConfig();
-    schedulerConfig.grpc = new Endpoint("127.0.0.1", schedulerPort);
+    schedulerConfig.grpc = new Endpoint("127.0.0.1", 0);
     schedulerConfig.admin = new Endpoint("127.0.0.1", 0);
-    schedulerConfig.workers = List.of("127.0.0.1:" + worker.grpcPort());
+    schedulerConfig.cas.replicas = replicas;
+    schedulerConfig.logLevel = "warn";
     scheduler = new SchedulerServer(schedulerConfig);
+    for (int i = 0; i < workerCount; i++) {
+      WorkerConfig workerConfig = new WorkerConfig();
+      workerConfig.grpc = new Endpoint("127.0.0.1", 0);
+      workerConfig.admin = new Endpoint("127.0.0.1", 0);
+      workerConfig.storage.path = dataDir.resolve("worker-" + i).toString();
+      workerConfig.storage.maxSize = ByteSize.ofBytes(casBytes);
+      workerConfig.storage.fsync = fsync;
+      workerConfig.cluster.workerId = "bench-worker-" + i;
+      workerConfig.cluster.schedulers.addresses = List.of("127.0.0.1:" + scheduler.grpcPort());
+      workerConfig.cluster.drainOnShutdown = "actions";
+      workerConfig.cluster.replicationBandwidth = ByteSize.ofBytes(0);
+      workerConfig.execution.enabled = executors > 0;
+      workerConfig.execution.executors.get(0).count = Math.max(1, executors);
+      workerConfig.execution.sandbox.enabled = sandbox;
+      workerConfig.logLevel = "warn";
+      workers.add(new WorkerServer(workerConfig));
+    }
+    worker = workers.get(0);
     long deadline = System.nanoTime() + 30_000_000_000L;
-    while (scheduler.dispatcher().connectedExecutors() < executors && System.nanoTime() < deadline) {
+    while ((scheduler.registry().size() < workerCount || scheduler.dispatcher().connectedExecutors() < executors * workerCount)
+        && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
     channel = channelTo(scheduler.grpcPort());
@@ -66,7 +78,9 @@ final class BenchCluster implements AutoCloseable {
   public void close() throws Exception {
     channel.shutdownNow();
     workerChannel.shutdownNow();
+    for (WorkerServer w : workers) {
+      w.close();
+    }
     scheduler.close();
-    worker.close();
   }
 }

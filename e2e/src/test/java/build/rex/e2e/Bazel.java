@@ -58,18 +58,29 @@ final class Bazel {
   }
 
   Run run(String... args) throws IOException, InterruptedException {
+    return start(args).await();
+  }
+
+  /** A Bazel command running in the background. */
+  record Running(Process process, Path log, String description) {
+    Run await() throws IOException, InterruptedException {
+      if (!process.waitFor(600, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new AssertionError(description + " took longer than 10 minutes");
+      }
+      String output = Files.readString(log, StandardCharsets.UTF_8);
+      Files.delete(log);
+      return new Run(process.exitValue(), output);
+    }
+  }
+
+  Running start(String... args) throws IOException {
     List<String> command = new ArrayList<>(List.of("bazel", "--output_base=" + outputBase, "--max_idle_secs=120"));
     command.addAll(List.of(args));
     Path log = Files.createTempFile("bazel", ".log");
     Process process = new ProcessBuilder(command).directory(workspace.toFile()).redirectErrorStream(true)
         .redirectOutput(log.toFile()).start();
-    if (!process.waitFor(600, TimeUnit.SECONDS)) {
-      process.destroyForcibly();
-      throw new AssertionError("bazel " + String.join(" ", args) + " took longer than 10 minutes");
-    }
-    String output = Files.readString(log, StandardCharsets.UTF_8);
-    Files.delete(log);
-    return new Run(process.exitValue(), output);
+    return new Running(process, log, "bazel " + String.join(" ", args));
   }
 
   /** Flags that keep the build offline and point it at a remote endpoint (or away from one). */

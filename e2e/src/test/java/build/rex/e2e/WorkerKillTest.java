@@ -34,9 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A worker process killed with SIGKILL in the middle of an action: the scheduler notices, the
- * action runs again on another worker, and the client gets its result. Storage lives on a
- * separate storage-only worker, because without replication (a later issue) a killed worker's
- * blobs would be lost with it.
+ * action runs again on another worker, and the client gets its result. A storage-only worker
+ * (no executors) is part of the cluster too, and with two copies of every blob nothing the
+ * action needs is lost with the killed worker.
  */
 class WorkerKillTest {
   private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -90,8 +90,9 @@ class WorkerKillTest {
         grpc: {host: 127.0.0.1, port: %d}
         admin: {host: 127.0.0.1, port: %d}
         storage: {path: %s, fsync: false}
+        cluster: {workerId: storage, schedulers: {addresses: ["127.0.0.1:%d"]}}
         execution: {enabled: false}
-        """.formatted(base + 10, base + 11, scratch.resolve("storage/data")));
+        """.formatted(base + 10, base + 11, scratch.resolve("storage/data"), base));
     Map<String, Process> executing = new java.util.LinkedHashMap<>();
     for (int i = 0; i < 2; i++) {
       String id = "exec-" + i;
@@ -99,18 +100,17 @@ class WorkerKillTest {
           grpc: {host: 127.0.0.1, port: %d}
           admin: {host: 127.0.0.1, port: %d}
           storage: {path: %s, fsync: false}
+          cluster: {workerId: %s, schedulers: {addresses: ["127.0.0.1:%d"]}}
           execution:
-            scheduler: 127.0.0.1:%d
-            workerId: %s
             executors: [{count: 1, properties: {OSFamily: linux}}]
-          """.formatted(base + 12 + 2 * i, base + 13 + 2 * i, scratch.resolve(id + "/data"), base, id)));
+          """.formatted(base + 12 + 2 * i, base + 13 + 2 * i, scratch.resolve(id + "/data"), id, base)));
     }
     start("scheduler-image/target/rex-scheduler.jar", "scheduler", """
         grpc: {host: 127.0.0.1, port: %d}
         admin: {host: 127.0.0.1, port: %d}
-        workers: ["127.0.0.1:%d"]
+        cluster: {schedulers: {addresses: ["127.0.0.1:%d"]}}
         execution: {workerLostAfterSeconds: 5}
-        """.formatted(base, base + 1, base + 10));
+        """.formatted(base, base + 1, base));
     await("two executors to connect", () -> get(base + 1, "/metrics").contains("rex_executors_connected 2.0"));
 
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", base).usePlaintext().build();

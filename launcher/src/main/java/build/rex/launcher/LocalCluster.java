@@ -16,16 +16,20 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * {@code rex local}: writes a config per process under the data folder, starts the workers and
- * then the scheduler as separate processes, prints one line when all are ready, and stops every
- * one of them on Ctrl-C or SIGTERM. A second start on the same folder finds its data again.
+ * {@code rex local}: writes a config per process under the data folder, starts the schedulers
+ * and the workers as separate processes (and, with several schedulers, a balancer in front),
+ * prints one line when all are ready, and stops every one of them on Ctrl-C or SIGTERM. A
+ * process that dies is reported; the cluster carries on while a scheduler and a worker remain.
+ * A second start on the same folder finds its data again.
  */
 final class LocalCluster {
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration STOP_GRACE = Duration.ofSeconds(15);
   private final LocalClusterOptions options;
   private final Path home = Path.of(System.getProperty("rex.home", "."));
-  private final List<ChildProcess> children = new ArrayList<>();
+  private final List<ChildProcess> schedulers = new ArrayList<>();
+  private final List<ChildProcess> workers = new ArrayList<>();
+  private LocalBalancer balancer;
   private volatile boolean stopping;
 
   LocalCluster(LocalClusterOptions options) {
@@ -47,23 +51,43 @@ final class LocalCluster {
         return 1;
       }
       String target = "grpc://127.0.0.1:" + options.port();
-      System.out.println("rex local cluster ready on " + target + " (" + options.schedulers() + " scheduler, "
-          + options.workers() + " worker" + (options.workers() == 1 ? "" : "s") + ", data in " + options.dataDir() + ")");
+      System.out.println("rex local cluster ready on " + target + " (" + plural(options.schedulers(), "scheduler")
+          + ", " + plural(options.workers(), "worker") + ", data in " + options.dataDir() + ")");
       System.out.println("bazel flags: --remote_executor=" + target + "  (or --remote_cache=" + target + " for caching only)");
       System.out.flush();
-      ChildProcess died = awaitFirstExit();
-      if (stopping) {
-        return 0;
+      while (true) {
+        ChildProcess died = awaitNextExit();
+        if (stopping) {
+          return 0;
+        }
+        System.err.println("rex local: " + died.name + " exited unexpectedly (exit " + died.process().exitValue()
+            + "). Last lines of " + died.log + ":\n" + died.logTail());
+        if (schedulers.stream().noneMatch(ChildProcess::isAlive) || workers.stream().noneMatch(ChildProcess::isAlive)) {
+          System.err.println("rex local: no scheduler or no worker is left; stopping the cluster");
+          stopAll();
+          return 1;
+        }
+        System.err.println("rex local: the cluster carries on without " + died.name);
       }
-      System.err.println("rex local: " + died.name + " exited unexpectedly; stopping the cluster. Last lines of "
-          + died.log + ":\n" + died.logTail());
-      stopAll();
-      return 1;
     }
   }
 
   private boolean startAll() throws IOException, InterruptedException {
-    List<String> workerAddresses = new ArrayList<>();
+    List<String> schedulerAddresses = new ArrayList<>();
+    for (int i = 0; i < options.schedulers(); i++) {
+      schedulerAddresses.add("127.0.0.1:" + options.schedulerGrpcPort(i));
+    }
+    for (int i = 0; i < options.schedulers(); i++) {
+      Path dir = options.dataDir().resolve("scheduler-" + i);
+      Files.createDirectories(dir);
+      SchedulerConfig config = new SchedulerConfig();
+      config.grpc = new Endpoint("127.0.0.1", options.schedulerGrpcPort(i));
+      config.admin = new Endpoint("127.0.0.1", options.schedulerAdminPort(i));
+      config.cluster.schedulers.addresses = schedulerAddresses;
+      Path file = write(dir.resolve("scheduler.yaml"), config);
+      schedulers.add(ChildProcess.start("scheduler-" + i, home.resolve("scheduler-image/target/rex-scheduler.jar"), file,
+          dir.resolve("scheduler.log"), options.schedulerAdminPort(i)));
+    }
     for (int i = 0; i < options.workers(); i++) {
       Path dir = options.dataDir().resolve("worker-" + i);
       Files.createDirectories(dir);
@@ -71,25 +95,23 @@ final class LocalCluster {
       config.grpc = new Endpoint("127.0.0.1", options.workerGrpcPort(i));
       config.admin = new Endpoint("127.0.0.1", options.workerAdminPort(i));
       config.storage.path = dir.toString();
-      config.execution.scheduler = "127.0.0.1:" + options.port();
-      config.execution.workerId = "worker-" + i;
+      config.cluster.workerId = "worker-" + i;
+      config.cluster.schedulers.addresses = schedulerAddresses;
+      config.cluster.schedulers.refreshSeconds = 1;
+      config.cluster.rereplicationDelaySeconds = 10;
+      // 'rex local' stops every process at once, so there is nobody to hand blobs to; the data
+      // folders stay, and the next start finds them.
+      config.cluster.drainOnShutdown = "actions";
+      config.cluster.shutdownGraceSeconds = 10;
       Path file = write(dir.resolve("worker.yaml"), config);
-      workerAddresses.add("127.0.0.1:" + options.workerGrpcPort(i));
-      children.add(ChildProcess.start("worker-" + i, home.resolve("worker-image/target/rex-worker.jar"), file,
+      workers.add(ChildProcess.start("worker-" + i, home.resolve("worker-image/target/rex-worker.jar"), file,
           dir.resolve("worker.log"), options.workerAdminPort(i)));
     }
-    if (!awaitReady()) {
-      return false;
+    if (options.schedulers() > 1) {
+      balancer = new LocalBalancer(options.port(), schedulerAddresses.stream()
+          .map(a -> new java.net.InetSocketAddress("127.0.0.1", Integer.parseInt(a.substring(a.indexOf(':') + 1))))
+          .toList());
     }
-    Path dir = options.dataDir().resolve("scheduler-0");
-    Files.createDirectories(dir);
-    SchedulerConfig config = new SchedulerConfig();
-    config.grpc = new Endpoint("127.0.0.1", options.port());
-    config.admin = new Endpoint("127.0.0.1", options.schedulerAdminPort());
-    config.workers = workerAddresses;
-    Path file = write(dir.resolve("scheduler.yaml"), config);
-    children.add(ChildProcess.start("scheduler-0", home.resolve("scheduler-image/target/rex-scheduler.jar"), file,
-        dir.resolve("scheduler.log"), options.schedulerAdminPort()));
     return awaitReady();
   }
 
@@ -98,8 +120,19 @@ final class LocalCluster {
     return file;
   }
 
+  private static String plural(int count, String noun) {
+    return count + " " + noun + (count == 1 ? "" : "s");
+  }
+
+  private List<ChildProcess> children() {
+    List<ChildProcess> all = new ArrayList<>(schedulers);
+    all.addAll(workers);
+    return all;
+  }
+
+  /** Schedulers are ready once a worker has registered with them, so this waits for the cluster. */
   private boolean awaitReady() throws InterruptedException {
-    for (ChildProcess child : children) {
+    for (ChildProcess child : children()) {
       if (!child.awaitReady(READY_TIMEOUT)) {
         System.err.println("rex local: " + child.name + " did not become ready. Last lines of " + child.log + ":\n"
             + child.logTail());
@@ -109,12 +142,15 @@ final class LocalCluster {
     return true;
   }
 
-  private ChildProcess awaitFirstExit() throws Exception {
-    CompletableFuture<ChildProcess> first = new CompletableFuture<>();
-    for (ChildProcess child : children) {
-      child.process().onExit().thenRun(() -> first.complete(child));
+  /** Waits for a process that is still running now to exit. */
+  private ChildProcess awaitNextExit() throws Exception {
+    CompletableFuture<ChildProcess> next = new CompletableFuture<>();
+    for (ChildProcess child : children()) {
+      if (child.isAlive()) {
+        child.process().onExit().thenRun(() -> next.complete(child));
+      }
     }
-    return first.get();
+    return next.get();
   }
 
   /** Ctrl-C or SIGTERM: a requested stop, so once every child is down the launcher exits 0. */
@@ -122,18 +158,45 @@ final class LocalCluster {
     boolean requested = !stopping;
     stopAll();
     if (requested) {
-      System.out.println("rex local: stopped all " + children.size() + " processes");
+      System.out.println("rex local: stopped all " + children().size() + " processes");
       System.out.flush();
       Runtime.getRuntime().halt(0);
     }
   }
 
-  /** Stops the scheduler first, so clients see one clean disconnect, then the workers. */
+  /**
+   * Stops the schedulers first, so clients see one clean disconnect and no new work starts,
+   * then the workers; each group in parallel.
+   */
   private synchronized void stopAll() {
     stopping = true;
-    for (int i = children.size() - 1; i >= 0; i--) {
+    try {
+      if (balancer != null) {
+        balancer.close();
+      }
+    } catch (IOException e) {
+      // already closed
+    }
+    stopInParallel(schedulers);
+    stopInParallel(workers);
+  }
+
+  private static void stopInParallel(List<ChildProcess> group) {
+    List<Thread> stoppers = new ArrayList<>();
+    for (ChildProcess child : group) {
+      Thread stopper = new Thread(() -> {
+        try {
+          child.stop(STOP_GRACE);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, "stop-" + child.name);
+      stopper.start();
+      stoppers.add(stopper);
+    }
+    for (Thread stopper : stoppers) {
       try {
-        children.get(i).stop(STOP_GRACE);
+        stopper.join();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }

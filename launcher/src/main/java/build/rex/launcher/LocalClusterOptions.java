@@ -4,6 +4,7 @@ import java.nio.file.Path;
 
 /** The flags of {@code rex local}, checked. */
 record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers) {
+  static final int MAX_SCHEDULERS = 4;
 
   static LocalClusterOptions parse(String[] args) {
     int port = 8980;
@@ -24,7 +25,7 @@ record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers) 
         case "--port" -> port = number(name, value, 1, 65535 - 100);
         case "--data-dir" -> dataDir = Path.of(value);
         case "--workers" -> workers = number(name, value, 1, 32);
-        case "--schedulers" -> schedulers = number(name, value, 1, 1);
+        case "--schedulers" -> schedulers = number(name, value, 1, MAX_SCHEDULERS);
         default -> throw new IllegalArgumentException("unknown flag '" + name + "'");
       }
     }
@@ -43,8 +44,13 @@ record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers) 
     throw new IllegalArgumentException(flag + " must be a whole number from " + min + " to " + max + ", got '" + value + "'");
   }
 
-  int schedulerAdminPort() {
-    return port + 1;
+  /** Alone, the scheduler takes the client port itself; several sit behind the balancer there. */
+  int schedulerGrpcPort(int index) {
+    return schedulers == 1 ? port : port + 2 + 2 * index;
+  }
+
+  int schedulerAdminPort(int index) {
+    return schedulers == 1 ? port + 1 : port + 3 + 2 * index;
   }
 
   int workerGrpcPort(int index) {

@@ -9,10 +9,11 @@ public final class RexCommand {
   static final String USAGE = """
       usage: rex local [--port PORT] [--data-dir DIR] [--workers N] [--schedulers N]
         Starts a local rex cluster on 127.0.0.1: separate scheduler and worker processes.
-        --port PORT      client gRPC port of the scheduler (default 8980); other ports follow it
+        --port PORT      client gRPC port (default 8980); the processes' own ports follow it
         --data-dir DIR   where workers keep their CAS and Action Cache (default .rex-local)
-        --workers N      number of worker processes (default 1)
-        --schedulers N   number of scheduler processes (default 1; more need cluster membership, not built yet)
+        --workers N      number of worker processes, 1 to 32 (default 1); each blob is kept on 2
+        --schedulers N   number of scheduler processes, 1 to 4 (default 1); with more than one,
+                         a load balancer on PORT spreads client connections over them
       """;
 
   public static void main(String[] args) throws Exception {

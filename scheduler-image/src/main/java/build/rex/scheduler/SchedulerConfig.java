@@ -12,6 +12,7 @@ public final class SchedulerConfig extends ServerConfig {
   public Cas cas = new Cas();
   public ActionCache actionCache = new ActionCache();
   public Execution execution = new Execution();
+  public Backup backup = new Backup();
 
   /** The gRPC port is the client-facing REAPI port. */
   public SchedulerConfig() {
@@ -52,6 +53,31 @@ public final class SchedulerConfig extends ServerConfig {
     public boolean allowClientUpdates = true;
   }
 
+  /**
+   * Optional copy of the CAS and Action Cache in S3-compatible object storage, so that even a
+   * cluster whose disks are all lost starts again with its cache. Blobs are copied in the
+   * background after they are stored; entries at once. Anything the cluster lacks but the
+   * bucket has is restored into the cluster when asked for.
+   */
+  public static final class Backup {
+    public boolean enabled = false;
+    /** The S3 endpoint URL; empty means AWS itself. */
+    public String endpoint = "";
+    public String region = "us-east-1";
+    public String bucket = "";
+    /** Prepended to every object key, e.g. "rex/prod/". */
+    public String prefix = "";
+    /** Path-style URLs (bucket in the path), which most S3-compatible servers need. */
+    public boolean pathStyle = true;
+    /** Files holding the access key id and secret (a mounted Secret); empty: the SDK's default chain. */
+    public String accessKeyIdFile = "";
+    public String secretAccessKeyFile = "";
+    /** Where uploads to the bucket are staged. */
+    public String spoolPath = System.getProperty("java.io.tmpdir") + "/rex-backup-spool";
+    /** Blobs waiting to be backed up beyond this are dropped (and counted) rather than held in memory. */
+    public int queueLength = 100_000;
+  }
+
   /** The queue and the executors. */
   public static final class Execution {
     /** Time limit for actions that set none. */
@@ -90,6 +116,16 @@ public final class SchedulerConfig extends ServerConfig {
     Validated.require(cas.uploadIdleTimeoutSeconds > 0, "cas.uploadIdleTimeoutSeconds", "must be positive");
     Validated.require(actionCache != null, "actionCache", "must be set");
     Validated.require(actionCache.memoryEntries >= 0, "actionCache.memoryEntries", "must not be negative");
+    Validated.require(backup != null, "backup", "must be set");
+    if (backup.enabled) {
+      Validated.require(backup.bucket != null && !backup.bucket.isEmpty(), "backup.bucket", "must be set when backup is enabled");
+      Validated.require(backup.region != null && !backup.region.isEmpty(), "backup.region", "must be set");
+      Validated.require(backup.endpoint.isEmpty() || backup.endpoint.matches("https?://.+"), "backup.endpoint",
+          "must be an http:// or https:// URL, got '" + backup.endpoint + "'");
+      Validated.require(backup.accessKeyIdFile.isEmpty() == backup.secretAccessKeyFile.isEmpty(),
+          "backup.secretAccessKeyFile", "must be set together with backup.accessKeyIdFile");
+      Validated.require(backup.queueLength > 0, "backup.queueLength", "must be positive");
+    }
     Validated.require(execution != null, "execution", "must be set");
     Validated.require(execution.defaultTimeoutSeconds > 0, "execution.defaultTimeoutSeconds", "must be positive");
     Validated.require(execution.maxTimeoutSeconds >= execution.defaultTimeoutSeconds, "execution.maxTimeoutSeconds",

@@ -1,6 +1,7 @@
 package build.rex.scheduler;
 
 import build.rex.scheduler.cluster.AdminRoutes;
+import build.rex.scheduler.cluster.ObjectStorageBackup;
 import build.rex.scheduler.cluster.AdminService;
 import build.rex.scheduler.cluster.SchedulerPeers;
 import build.rex.scheduler.cluster.WorkerRegistry;
@@ -54,8 +55,14 @@ public final class SchedulerServer extends ServerProcess {
     storage = closeOnStop(new ClusterStorage(channels::get, null, null, null,
         new RateLimiter(config.cas.repairBandwidth.bytes())));
     BlobStore cas = storage.cas();
+    ActionCache durableActionCache = storage.actionCache();
+    if (config.backup.enabled) {
+      ObjectStorageBackup backup = closeOnStop(ObjectStorageBackup.open(config.backup, cas, durableActionCache, metrics));
+      cas = backup.cas();
+      durableActionCache = backup.actionCache();
+    }
     ActionCache actionCache = new CompletenessCheckingActionCache(
-        new InMemoryActionCache(storage.actionCache(), config.actionCache.memoryEntries), cas);
+        new InMemoryActionCache(durableActionCache, config.actionCache.memoryEntries), cas);
     Dispatcher.ExecutionSettings executionSettings = new Dispatcher.ExecutionSettings(
         Durations.fromSeconds(config.execution.defaultTimeoutSeconds),
         Durations.fromSeconds(config.execution.maxTimeoutSeconds),

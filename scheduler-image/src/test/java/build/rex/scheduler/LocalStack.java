@@ -21,6 +21,7 @@ final class LocalStack implements AutoCloseable {
   private final int workerCount;
   private final int executorsPerWorker;
   private final int replicas;
+  private final java.util.function.Consumer<SchedulerConfig> customize;
   /** Chosen up front, so that a restarted scheduler is found again at the same address. */
   private final int schedulerPort;
   final List<WorkerServer> workers = new ArrayList<>();
@@ -45,6 +46,13 @@ final class LocalStack implements AutoCloseable {
 
   /** {@code replicas}: copies of each blob (capped at the number of workers). */
   LocalStack(Path dataDir, long casBytes, int workerCount, int executorsPerWorker, int replicas) throws Exception {
+    this(dataDir, casBytes, workerCount, executorsPerWorker, replicas, config -> { });
+  }
+
+  /** {@code customize} changes the scheduler's config before it starts. */
+  LocalStack(Path dataDir, long casBytes, int workerCount, int executorsPerWorker, int replicas,
+      java.util.function.Consumer<SchedulerConfig> customize) throws Exception {
+    this.customize = customize;
     this.replicas = replicas;
     this.dataDir = dataDir;
     this.casBytes = casBytes;
@@ -65,6 +73,7 @@ final class LocalStack implements AutoCloseable {
     schedulerConfig.execution.maxTimeoutSeconds = 600;
     schedulerConfig.admin = new Endpoint("127.0.0.1", 0);
     schedulerConfig.cas.replicas = replicas;
+    customize.accept(schedulerConfig);
     schedulerConfig.validate();
     scheduler = new SchedulerServer(schedulerConfig);
     for (int i = 0; i < workerCount; i++) {

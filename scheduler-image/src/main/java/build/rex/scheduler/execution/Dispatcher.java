@@ -194,6 +194,18 @@ public final class Dispatcher {
     if (job == null) {
       return null;
     }
+    if (finished.getResponse().getStatus().getCode() == Code.UNAVAILABLE_VALUE && !job.isDone()
+        && job.attempts < settings.maxAttempts()) {
+      // The worker could not reach a peer or the storage (one died mid-action): run it again.
+      log.info("{} failed on {} for want of storage ({}); queued again", job.name, workerId,
+          finished.getResponse().getStatus().getMessage());
+      job.worker = null;
+      job.executor = null;
+      job.moveTo(ExecutionStage.Value.QUEUED);
+      queue.add(job);
+      dispatch();
+      return null;
+    }
     mergeable.remove(job.key, job);
     return job.complete(finished.getResponse()) ? job : null;
   }

@@ -52,6 +52,7 @@ final class BenchCluster implements AutoCloseable {
       workerConfig.cluster.schedulers.addresses = List.of("127.0.0.1:" + scheduler.grpcPort());
       workerConfig.cluster.drainOnShutdown = "actions";
       workerConfig.cluster.replicationBandwidth = ByteSize.ofBytes(0);
+      workerConfig.cluster.rereplicationDelaySeconds = 0;
       workerConfig.execution.enabled = executors > 0;
       workerConfig.execution.executors.get(0).count = Math.max(1, executors);
       workerConfig.execution.sandbox.enabled = sandbox;

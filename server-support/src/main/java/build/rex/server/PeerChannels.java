@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class PeerChannels implements AutoCloseable {
   private final Map<String, ManagedChannel> channels = new HashMap<>();
+  private boolean closed;
 
   /** A channel with rex's message and flow-control limits and keepalives. */
   public static ManagedChannel open(String target) {
@@ -24,7 +25,11 @@ public final class PeerChannels implements AutoCloseable {
         .build();
   }
 
+  /** The channel to {@code address}; after {@link #close} one that is already shut down. */
   public synchronized ManagedChannel get(String address) {
+    if (closed) {
+      return open(address).shutdownNow();
+    }
     return channels.computeIfAbsent(address, PeerChannels::open);
   }
 
@@ -41,6 +46,7 @@ public final class PeerChannels implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    closed = true;
     channels.values().forEach(ManagedChannel::shutdownNow);
     channels.clear();
   }

@@ -164,6 +164,9 @@ public final class WorkerRegistry {
     Membership.Builder membership = Membership.newBuilder().setReplicas(replicas);
     List<ClusterStorage.Member> members = new ArrayList<>();
     for (Entry entry : workers.values()) {
+      if (entry.hello.getStorageEndpoint().isEmpty()) {
+        continue; // runs actions, holds no storage
+      }
       boolean draining = entry.status.getDraining();
       membership.addMembers(Member.newBuilder().setWorkerId(entry.hello.getWorkerId())
           .setAddress(entry.hello.getStorageEndpoint()).setDraining(draining));

@@ -28,7 +28,6 @@ import com.google.protobuf.util.Durations;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -96,20 +95,8 @@ public final class SchedulerServer extends ServerProcess {
         new OperationsService(dispatcher, peers),
         new WorkerConnectionService(dispatcher, registry, actionCache, resultWriters),
         new AdminService(registry, dispatcher)));
-    advertised = advertiseAddress(config, grpcPort());
+    advertised = config.grpc.advertised(config.cluster.advertiseAddress, grpcPort());
     new AdminRoutes(registry, dispatcher).install(this::adminRoute);
-  }
-
-  /** The configured address, or one the other schedulers can reach: the bound host, else this machine's. */
-  static String advertiseAddress(SchedulerConfig config, int port) throws IOException {
-    if (config.cluster.advertiseAddress != null && !config.cluster.advertiseAddress.isEmpty()) {
-      return config.cluster.advertiseAddress;
-    }
-    String host = config.grpc.host;
-    if (host.equals("0.0.0.0") || host.equals("::") || host.isEmpty()) {
-      host = InetAddress.getLocalHost().getHostAddress();
-    }
-    return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
   }
 
   /** The queue and the connected executors. */

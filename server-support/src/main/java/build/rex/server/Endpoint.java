@@ -23,6 +23,21 @@ public final class Endpoint implements Validated {
     validate("endpoint");
   }
 
+  /**
+   * How peers reach this endpoint: {@code configured} when set, else the host if it is a
+   * specific address (not a wildcard), else this machine's address; with the bound port.
+   */
+  public String advertised(String configured, int boundPort) throws java.io.IOException {
+    if (configured != null && !configured.isEmpty()) {
+      return configured;
+    }
+    String address = host;
+    if (address.equals("0.0.0.0") || address.equals("::") || address.isEmpty()) {
+      address = java.net.InetAddress.getLocalHost().getHostAddress();
+    }
+    return (address.contains(":") ? "[" + address + "]" : address) + ":" + boundPort;
+  }
+
   @Override
   public String toString() {
     return host + ":" + port;

@@ -91,4 +91,18 @@ public final class Digests {
 
   private static final String EMPTY_HASH =
       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+  /**
+   * Checks what an upload received against its digest; returns the hash.
+   *
+   * @throws DigestMismatchException when size or hash differ
+   */
+  public static String verify(Digest expected, java.security.MessageDigest hasher, long written)
+      throws DigestMismatchException {
+    String hash = hex(hasher.digest());
+    if (written != expected.getSizeBytes() || !hash.equals(expected.getHash())) {
+      throw new DigestMismatchException(expected, hash, written);
+    }
+    return hash;
+  }
 }

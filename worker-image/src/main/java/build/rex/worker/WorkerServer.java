@@ -77,7 +77,7 @@ public final class WorkerServer extends ServerProcess {
           .map(pool -> Map.entry(pool.count, pool.properties)).toList());
     }
     hello = Hello.newBuilder().setWorkerId(workerId).addAllExecutors(executors)
-        .setStorageEndpoint(advertiseAddress(config, grpcPort())).build();
+        .setStorageEndpoint(config.grpc.advertised(config.cluster.advertiseAddress, grpcPort())).build();
     links = new SchedulerLinks(config.cluster.schedulers, closeOnStop(new PeerChannels()), () -> hello);
     pool = config.execution.enabled ? closeOnStop(startExecution(config, root, executors)) : null;
     closeOnStop(links);
@@ -118,17 +118,6 @@ public final class WorkerServer extends ServerProcess {
       Gauge.builder("rex.executors.busy", pool, ExecutorPool::busyExecutors).register(metrics);
       Gauge.builder("rex.executors", pool, p -> p.executors().size()).register(metrics);
     }
-  }
-
-  static String advertiseAddress(WorkerConfig config, int port) throws IOException {
-    if (!config.cluster.advertiseAddress.isEmpty()) {
-      return config.cluster.advertiseAddress;
-    }
-    String host = config.grpc.host;
-    if (host.equals("0.0.0.0") || host.equals("::") || host.isEmpty()) {
-      host = InetAddress.getLocalHost().getHostAddress();
-    }
-    return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
   }
 
   public String workerId() {

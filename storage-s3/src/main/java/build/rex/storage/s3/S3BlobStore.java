@@ -4,7 +4,6 @@ import build.bazel.remote.execution.v2.Digest;
 import build.rex.storage.BlobNotFoundException;
 import build.rex.storage.BlobStore;
 import build.rex.storage.BlobWriter;
-import build.rex.storage.DigestMismatchException;
 import build.rex.storage.Digests;
 import com.google.protobuf.ByteString;
 import java.io.IOException;
@@ -148,10 +147,7 @@ public final class S3BlobStore implements BlobStore {
     @Override
     public void commit() throws IOException {
       out.close();
-      String actual = java.util.HexFormat.of().formatHex(hash.digest());
-      if (written != digest.getSizeBytes() || !actual.equals(digest.getHash())) {
-        throw new DigestMismatchException(digest, actual, written);
-      }
+      Digests.verify(digest, hash, written);
       try {
         location.client().putObject(PutObjectRequest.builder().bucket(location.bucket()).key(location.blobKey(digest))
             .contentLength(written).build(), RequestBody.fromFile(file));

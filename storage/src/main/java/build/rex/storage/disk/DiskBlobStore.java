@@ -328,10 +328,7 @@ public final class DiskBlobStore implements BlobStore {
       if (committed) {
         return;
       }
-      String hash = Digests.hex(hasher.digest());
-      if (written != digest.getSizeBytes() || !hash.equals(digest.getHash())) {
-        throw new DigestMismatchException(digest, hash, written);
-      }
+      String hash = Digests.verify(digest, hasher, written);
       if (settings.fsync()) {
         channel.force(false);
       }

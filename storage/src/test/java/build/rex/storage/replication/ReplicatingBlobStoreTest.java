@@ -1,0 +1,160 @@
+package build.rex.storage.replication;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import build.bazel.remote.execution.v2.Digest;
+import build.rex.storage.BlobNotFoundException;
+import build.rex.storage.BlobStore;
+import build.rex.storage.Digests;
+import build.rex.storage.RemoteStorageException;
+import build.rex.storage.disk.DiskBlobStore;
+import build.rex.storage.disk.DiskStoreSettings;
+import com.google.protobuf.ByteString;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The replicating store over three disk stores, without any network. */
+class ReplicatingBlobStoreTest {
+  @TempDir Path dir;
+  private final Map<String, BlobStore> members = new LinkedHashMap<>();
+  private final ExecutorService calls = Executors.newCachedThreadPool();
+  private Repairer repairer;
+  private Placement<BlobStore> placement;
+  private ReplicatingBlobStore store;
+
+  @BeforeEach
+  void threeMembers() throws IOException {
+    for (String name : List.of("a", "b", "c")) {
+      members.put(name, DiskBlobStore.open(dir.resolve(name), new DiskStoreSettings(1 << 30, 0.5, 0.9, false)));
+    }
+    placement = new Placement<>(members, Map.of(), 2);
+    repairer = new Repairer(new BlobCopier(RateLimiter.unlimited()), 2, 100);
+    store = new ReplicatingBlobStore(() -> placement, calls, repairer);
+  }
+
+  @AfterEach
+  void stop() {
+    repairer.close();
+    calls.shutdownNow();
+  }
+
+  private static ByteString blob(int i) {
+    return ByteString.copyFromUtf8("replicated " + i);
+  }
+
+  private long holders(Digest digest) {
+    return members.values().stream().filter(m -> missing(m, digest).isEmpty()).count();
+  }
+
+  private static Collection<Digest> missing(BlobStore store, Digest digest) {
+    try {
+      return store.findMissing(List.of(digest));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private void awaitHolders(Digest digest, long count) throws InterruptedException {
+    for (int i = 0; i < 200 && holders(digest) != count; i++) {
+      Thread.sleep(10);
+    }
+    assertEquals(count, holders(digest));
+  }
+
+  @Test
+  void writesGoToExactlyTheTwoOwners() throws IOException {
+    for (int i = 0; i < 50; i++) {
+      Digest digest = Digests.of(blob(i));
+      store.put(digest, blob(i));
+      for (BlobStore owner : placement.owners(digest.getHash())) {
+        assertEquals(Set.of(), owner.findMissing(List.of(digest)));
+      }
+      assertEquals(2, holders(digest));
+    }
+    Map<Digest, ByteString> batch = new LinkedHashMap<>();
+    for (int i = 50; i < 100; i++) {
+      batch.put(Digests.of(blob(i)), blob(i));
+    }
+    assertEquals(Map.of(), store.putBatch(batch));
+    batch.keySet().forEach(d -> assertEquals(2, holders(d)));
+    assertEquals(batch, store.getBatch(batch.keySet()));
+  }
+
+  @Test
+  void aCopyMissingOnOneOwnerIsStillPresentAndIsRepaired() throws Exception {
+    Digest digest = Digests.of(blob(1));
+    placement.owners(digest.getHash()).get(1).put(digest, blob(1)); // only the second owner has it
+    assertEquals(Set.of(), store.findMissing(List.of(digest)));
+    awaitHolders(digest, 2);
+  }
+
+  @Test
+  void aStrayCopyOnANonOwnerIsFoundAndCopiedToTheOwners() throws Exception {
+    Digest digest = Digests.of(blob(2));
+    placement.others(digest.getHash()).get(0).put(digest, blob(2)); // left by a membership change
+    try (InputStream in = store.openRead(digest, 0)) {
+      assertEquals(blob(2), ByteString.readFrom(in));
+    }
+    awaitHolders(digest, 3);
+    Digest absent = Digests.of(blob(3));
+    assertThrows(BlobNotFoundException.class, () -> store.openRead(absent, 0));
+    assertEquals(Set.of(absent), store.findMissing(List.of(absent)));
+  }
+
+  @Test
+  void oneOwnerDownStillAnswersFromTheOther() throws Exception {
+    Digest digest = Digests.of(blob(4));
+    store.put(digest, blob(4));
+    String down = placement.ownerNames(digest.getHash()).get(0);
+    Map<String, BlobStore> withOneDown = new LinkedHashMap<>(members);
+    withOneDown.put(down, new UnreachableStore());
+    placement = new Placement<>(withOneDown, Map.of(), 2);
+    assertEquals(Set.of(), store.findMissing(List.of(digest)));
+    try (InputStream in = store.openRead(digest, 0)) {
+      assertEquals(blob(4), ByteString.readFrom(in));
+    }
+  }
+
+  @Test
+  void noMembersIsUnavailable() {
+    placement = Placement.empty();
+    RemoteStorageException e = assertThrows(RemoteStorageException.class, () -> store.findMissing(List.of(Digests.of(blob(5)))));
+    assertEquals(io.grpc.Status.Code.UNAVAILABLE, e.status().getCode());
+  }
+
+  /** A member that cannot be reached. */
+  private static final class UnreachableStore implements BlobStore {
+    private static IOException down() {
+      return new RemoteStorageException(io.grpc.Status.UNAVAILABLE.withDescription("down"));
+    }
+
+    @Override
+    public Set<Digest> findMissing(Collection<Digest> digests) throws IOException {
+      throw down();
+    }
+
+    @Override
+    public InputStream openRead(Digest digest, long offset) throws IOException {
+      throw down();
+    }
+
+    @Override
+    public build.rex.storage.BlobWriter newWriter(Digest digest) throws IOException {
+      throw down();
+    }
+  }
+}

@@ -92,6 +92,15 @@ class ClusterChaosTest {
     assertEquals(localOutputs, chaosOutputs(bazel));
   }
 
+  /** The cluster every test here uses: two schedulers, three workers, two copies of every blob. */
+  private static RexLocal cluster(Path data) throws Exception {
+    return RexLocal.start(data, "--schedulers", "2", "--workers", "3");
+  }
+
+  private static Bazel.Running buildInBackground(Bazel bazel, String executor) throws Exception {
+    return bazel.start(args(executor, "build", TARGET).toArray(String[]::new));
+  }
+
   static void await(String what, long seconds, Callable<Boolean> condition) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (System.nanoTime() < deadline) {
@@ -124,9 +133,9 @@ class ClusterChaosTest {
   void aBuildSurvivesLosingAWorkerAndASchedulerAndRestartsWithAllCacheHits() throws Exception {
     Path data = scratch.resolve("chaos-data");
     Bazel remote = bazel("chaos");
-    try (RexLocal cluster = RexLocal.start(data, "--schedulers", "2", "--workers", "3")) {
+    try (RexLocal cluster = cluster(data)) {
       String executor = "--remote_executor=" + cluster.target();
-      Bazel.Running build = remote.start(args(executor, "build", TARGET).toArray(String[]::new));
+      Bazel.Running build = buildInBackground(remote, executor);
 
       await("worker-1 to run actions", 120,
           () -> RexLocal.metric(cluster.workerAdminPort(1), "rex_executors_busy", "") > 0 && executions(cluster) >= 20);
@@ -156,7 +165,7 @@ class ClusterChaosTest {
     }
 
     // Every process stopped; started again on the same folders, nothing is lost.
-    try (RexLocal cluster = RexLocal.start(data, "--schedulers", "2", "--workers", "3")) {
+    try (RexLocal cluster = cluster(data)) {
       assertAllCacheHits(remote, "--remote_executor=" + cluster.target());
     }
   }
@@ -165,9 +174,9 @@ class ClusterChaosTest {
   void drainingAWorkerMidBuildLosesNothing() throws Exception {
     Path data = scratch.resolve("drain-data");
     Bazel remote = bazel("drain");
-    try (RexLocal cluster = RexLocal.start(data, "--schedulers", "2", "--workers", "3")) {
+    try (RexLocal cluster = cluster(data)) {
       String executor = "--remote_executor=" + cluster.target();
-      Bazel.Running build = remote.start(args(executor, "build", TARGET).toArray(String[]::new));
+      Bazel.Running build = buildInBackground(remote, executor);
       await("the build to be under way", 120, () -> executions(cluster) >= 30);
       String started = RexLocal.admin("POST", cluster.schedulerAdminPort(0), "/workers/worker-0/drain");
       assertTrue(started.contains("\"workerId\": \"worker-0\""), started);

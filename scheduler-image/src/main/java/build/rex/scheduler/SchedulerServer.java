@@ -50,8 +50,9 @@ public final class SchedulerServer extends ServerProcess {
   private volatile String advertised;
 
   public SchedulerServer(SchedulerConfig config) throws IOException {
-    PeerChannels channels = closeOnStop(new PeerChannels());
-    storage = closeOnStop(new ClusterStorage(channels::get, null, null, null,
+    PeerChannels workerChannels = closeOnStop(new PeerChannels());
+    PeerChannels schedulerChannels = closeOnStop(new PeerChannels());
+    storage = closeOnStop(new ClusterStorage(workerChannels::get, workerChannels::retainOnly, null, null, null,
         new RateLimiter(config.cas.repairBandwidth.bytes())));
     BlobStore cas = storage.cas();
     ActionCache durableActionCache = storage.actionCache();
@@ -67,7 +68,7 @@ public final class SchedulerServer extends ServerProcess {
         Durations.fromSeconds(config.execution.maxTimeoutSeconds),
         config.execution.maxAttempts,
         Duration.ofSeconds(config.execution.finishedRetentionSeconds));
-    SchedulerPeers peers = new SchedulerPeers(config.cluster.schedulers, () -> advertised, channels);
+    SchedulerPeers peers = new SchedulerPeers(config.cluster.schedulers, () -> advertised, schedulerChannels);
     dispatcher = new Dispatcher(new PlatformMatcher(Set.copyOf(config.execution.numericProperties),
         Set.copyOf(config.execution.ignoredProperties)), executionSettings, peers::operationPrefix);
     registry = new WorkerRegistry(storage, config.cas.replicas,

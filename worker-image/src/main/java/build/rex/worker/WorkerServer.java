@@ -64,7 +64,7 @@ public final class WorkerServer extends ServerProcess {
     workerId = config.cluster.workerId.isEmpty() ? InetAddress.getLocalHost().getHostName() : config.cluster.workerId;
     PeerChannels peers = closeOnStop(new PeerChannels());
     RateLimiter copyRate = new RateLimiter(config.cluster.replicationBandwidth.bytes());
-    storage = closeOnStop(new ClusterStorage(peers::get, workerId, cas, actionCache, copyRate));
+    storage = closeOnStop(new ClusterStorage(peers::get, peers::retainOnly, workerId, cas, actionCache, copyRate));
     replicator = closeOnStop(new Replicator(workerId, cas, actionCache, storage, copyRate,
         Duration.ofSeconds(config.cluster.rereplicationDelaySeconds)));
     serve(config.grpc, config.admin, List.of(

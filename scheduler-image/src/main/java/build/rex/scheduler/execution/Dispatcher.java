@@ -170,9 +170,7 @@ public final class Dispatcher {
     worker.running.remove(executorId);
     if (!job.isDone()) {
       job.attempts--;
-      job.worker = null;
-      job.executor = null;
-      queue.add(job);
+      requeue(job);
       dispatch();
     }
   }
@@ -199,10 +197,7 @@ public final class Dispatcher {
       // The worker could not reach a peer or the storage (one died mid-action): run it again.
       log.info("{} failed on {} for want of storage ({}); queued again", job.name, workerId,
           finished.getResponse().getStatus().getMessage());
-      job.worker = null;
-      job.executor = null;
-      job.moveTo(ExecutionStage.Value.QUEUED);
-      queue.add(job);
+      requeue(job);
       dispatch();
       return null;
     }
@@ -260,13 +255,18 @@ public final class Dispatcher {
         job.complete(failure(Code.UNAVAILABLE, "the action was lost with its worker " + job.attempts
             + " times (last: " + worker.id + ", " + why + "); giving up"));
       } else {
-        job.worker = null;
-        job.executor = null;
-        job.moveTo(ExecutionStage.Value.QUEUED);
-        queue.add(job);
+        requeue(job);
       }
     }
     dispatch();
+  }
+
+  /** Puts a job back in its place in the queue (its sequence number keeps its age). */
+  private void requeue(Job job) {
+    job.worker = null;
+    job.executor = null;
+    job.moveTo(ExecutionStage.Value.QUEUED);
+    queue.add(job);
   }
 
   private static ExecuteResponse failure(Code code, String message) {

@@ -158,8 +158,9 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
   @Override
   public void waitExecution(WaitExecutionRequest request, StreamObserver<Operation> response) {
     Job job = dispatcher.find(request.getName());
-    if (job == null && peers.ownerOf(request.getName()).isPresent()) {
-      forwardWait(peers.ownerOf(request.getName()).get(), request, response);
+    java.util.Optional<io.grpc.Channel> owner = job == null ? peers.ownerOf(request.getName()) : java.util.Optional.empty();
+    if (owner.isPresent()) {
+      forwardWait(owner.get(), request, response);
       return;
     }
     if (job == null) {

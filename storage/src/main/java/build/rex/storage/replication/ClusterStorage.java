@@ -22,6 +22,7 @@ public final class ClusterStorage implements AutoCloseable {
   public record Member(String id, String address, boolean draining) {}
 
   private final Function<String, Channel> channels;
+  private final java.util.function.Consumer<java.util.Set<String>> keepChannels;
   private final String selfId;
   private final BlobStore selfCas;
   private final ActionCache selfActionCache;
@@ -36,11 +37,13 @@ public final class ClusterStorage implements AutoCloseable {
 
   /**
    * @param channels the channel to a member's address
+   * @param keepChannels told the addresses still in use after each change, to close the others
    * @param selfId this process's member id, or null when it holds no storage (a scheduler)
    */
-  public ClusterStorage(Function<String, Channel> channels, String selfId, BlobStore selfCas,
-      ActionCache selfActionCache, RateLimiter repairRate) {
+  public ClusterStorage(Function<String, Channel> channels, java.util.function.Consumer<java.util.Set<String>> keepChannels,
+      String selfId, BlobStore selfCas, ActionCache selfActionCache, RateLimiter repairRate) {
     this.channels = channels;
+    this.keepChannels = keepChannels;
     this.selfId = selfId;
     this.selfCas = selfCas;
     this.selfActionCache = selfActionCache;
@@ -66,6 +69,7 @@ public final class ClusterStorage implements AutoCloseable {
     casPlacement = new Placement<>(activeCas, drainingCas, Math.max(1, replicas));
     actionCachePlacement = new Placement<>(activeAc, drainingAc, Math.max(1, replicas));
     members = java.util.List.copyOf(newMembers);
+    keepChannels.accept(newMembers.stream().map(Member::address).collect(java.util.stream.Collectors.toSet()));
     this.replicas = Math.max(1, replicas);
   }
 

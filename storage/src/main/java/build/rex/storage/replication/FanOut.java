@@ -60,6 +60,23 @@ final class FanOut {
     return outcomes;
   }
 
+  /** A call that returns nothing. */
+  interface Action<K> {
+    void apply(K member) throws IOException;
+  }
+
+  /** Calls every member at once; throws the first failure once all have answered. */
+  <K> void allOrFail(Iterable<K> members, Action<K> action) throws IOException {
+    for (Outcome<Object> outcome : this.<K, Object>all(members, member -> {
+      action.apply(member);
+      return null;
+    }).values()) {
+      if (!outcome.ok()) {
+        throw outcome.failure();
+      }
+    }
+  }
+
   private static <K, R> Outcome<R> run(Call<K, R> call, K member) {
     try {
       return new Outcome<>(call.apply(member), null);

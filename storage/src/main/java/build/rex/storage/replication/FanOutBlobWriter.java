@@ -41,16 +41,11 @@ final class FanOutBlobWriter implements BlobWriter {
 
   @Override
   public void commit() throws IOException {
-    for (FanOut.Outcome<Object> outcome : fanOut.<BlobWriter, Object>all(writers, writer -> {
+    fanOut.allOrFail(writers, writer -> {
       if (!writer.isComplete()) {
         writer.commit();
       }
-      return null;
-    }).values()) {
-      if (!outcome.ok()) {
-        throw outcome.failure();
-      }
-    }
+    });
   }
 
   @Override

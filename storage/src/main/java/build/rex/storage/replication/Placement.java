@@ -37,6 +37,15 @@ public final class Placement<T> {
     return active.isEmpty();
   }
 
+  /** This placement, or UNAVAILABLE when no member can take a copy (no worker has registered yet). */
+  public Placement<T> requireMembers() throws build.rex.storage.RemoteStorageException {
+    if (isEmpty()) {
+      throw new build.rex.storage.RemoteStorageException(io.grpc.Status.UNAVAILABLE.withDescription(
+          "no storage worker is connected to this scheduler yet"));
+    }
+    return this;
+  }
+
   /** Copies each key gets right now. */
   public int replicas() {
     return replicas;

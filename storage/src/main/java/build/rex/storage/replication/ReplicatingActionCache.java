@@ -1,10 +1,8 @@
 package build.rex.storage.replication;
 
 import build.bazel.remote.execution.v2.ActionResult;
-import build.rex.storage.RemoteStorageException;
 import build.rex.storage.ac.ActionCache;
 import build.rex.storage.ac.ActionKey;
-import io.grpc.Status;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,12 +30,7 @@ public final class ReplicatingActionCache implements ActionCache {
   }
 
   private List<ActionCache> owners(ActionKey key) throws IOException {
-    Placement<ActionCache> now = placement.get();
-    if (now.isEmpty()) {
-      throw new RemoteStorageException(Status.UNAVAILABLE.withDescription(
-          "no storage worker is connected to this scheduler yet"));
-    }
-    return now.owners(key.toString());
+    return placement.get().requireMembers().owners(key.toString());
   }
 
   @Override
@@ -76,13 +69,6 @@ public final class ReplicatingActionCache implements ActionCache {
 
   @Override
   public void put(ActionKey key, ActionResult result) throws IOException {
-    for (FanOut.Outcome<Object> outcome : fanOut.<ActionCache, Object>all(owners(key), owner -> {
-      owner.put(key, result);
-      return null;
-    }).values()) {
-      if (!outcome.ok()) {
-        throw outcome.failure();
-      }
-    }
+    fanOut.allOrFail(owners(key), owner -> owner.put(key, result));
   }
 }

@@ -43,12 +43,7 @@ public final class ReplicatingBlobStore implements BlobStore {
   }
 
   private Placement<BlobStore> current() throws IOException {
-    Placement<BlobStore> now = placement.get();
-    if (now.isEmpty()) {
-      throw new RemoteStorageException(Status.UNAVAILABLE.withDescription(
-          "no storage worker is connected to this scheduler yet"));
-    }
-    return now;
+    return placement.get().requireMembers();
   }
 
   @Override

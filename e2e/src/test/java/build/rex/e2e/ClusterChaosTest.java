@@ -188,7 +188,8 @@ class ClusterChaosTest {
       await("worker-0 to report drained", 120, () -> RexLocal.admin("GET", cluster.schedulerAdminPort(1), "/workers")
           .matches("(?s).*\"workerId\": \"worker-0\"[^}]*\"drained\": true.*"));
       Set<Digest> held = blobsOn(data.resolve("worker-0"));
-      assertTrue(held.size() > 100, "worker-0 held blobs: " + held.size());
+      // Drained after ~30 actions, it owns roughly two thirds of their blobs: enough for the check below to mean something.
+      assertTrue(held.size() >= 20, "worker-0 held blobs: " + held.size());
       for (int other : new int[] {1, 2}) {
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", cluster.workerGrpcPort(other))
             .usePlaintext().build();

@@ -35,8 +35,15 @@ final class BenchCluster implements AutoCloseable {
    */
   BenchCluster(Path dataDir, long casBytes, boolean fsync, int workerCount, int replicas, int executors,
       boolean sandbox) throws Exception {
+    // Clients in plaintext as on loopback; the cluster's own traffic with mutual TLS, as in production.
+    build.rex.server.security.LocalCertificates certificates =
+        build.rex.server.security.LocalCertificates.inFolder(dataDir.resolve("tls"));
     SchedulerConfig schedulerConfig = new SchedulerConfig();
     schedulerConfig.grpc = new Endpoint("127.0.0.1", 0);
+    schedulerConfig.tls.mode = "plaintext";
+    schedulerConfig.auth.anonymous = List.of("read", "write", "execute");
+    schedulerConfig.cluster.grpc = new Endpoint("127.0.0.1", 0);
+    schedulerConfig.cluster.tls = certificates.internalTls();
     schedulerConfig.admin = new Endpoint("127.0.0.1", 0);
     schedulerConfig.cas.replicas = replicas;
     schedulerConfig.logLevel = "warn";
@@ -49,7 +56,8 @@ final class BenchCluster implements AutoCloseable {
       workerConfig.storage.maxSize = ByteSize.ofBytes(casBytes);
       workerConfig.storage.fsync = fsync;
       workerConfig.cluster.workerId = "bench-worker-" + i;
-      workerConfig.cluster.schedulers.addresses = List.of("127.0.0.1:" + scheduler.grpcPort());
+      workerConfig.cluster.schedulers.addresses = List.of("127.0.0.1:" + scheduler.internalPort());
+      workerConfig.cluster.tls = certificates.internalTls();
       workerConfig.cluster.drainOnShutdown = "actions";
       workerConfig.cluster.replicationBandwidth = ByteSize.ofBytes(0);
       workerConfig.cluster.rereplicationDelaySeconds = 0;
@@ -66,7 +74,10 @@ final class BenchCluster implements AutoCloseable {
       Thread.sleep(20);
     }
     channel = channelTo(scheduler.grpcPort());
-    workerChannel = channelTo(worker.grpcPort());
+    try (build.rex.server.security.TlsCredentials tls = new build.rex.server.security.TlsCredentials()) {
+      workerChannel = build.rex.server.PeerChannels.open("127.0.0.1:" + worker.grpcPort(),
+          tls.internalChannel(certificates.internalTls()));
+    }
   }
 
   static ManagedChannel channelTo(int port) {

@@ -191,8 +191,7 @@ class ClusterChaosTest {
       // Drained after ~30 actions, it owns roughly two thirds of their blobs: enough for the check below to mean something.
       assertTrue(held.size() >= 20, "worker-0 held blobs: " + held.size());
       for (int other : new int[] {1, 2}) {
-        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", cluster.workerGrpcPort(other))
-            .usePlaintext().build();
+        ManagedChannel channel = cluster.internalChannel(cluster.workerGrpcPort(other));
         try {
           assertEquals(Set.of(), new GrpcBlobStore(channel, "worker-" + other).findMissing(held),
               "every blob of the drained worker is also on worker-" + other);

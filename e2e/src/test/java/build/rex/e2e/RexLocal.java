@@ -14,12 +14,14 @@ import java.util.concurrent.TimeUnit;
 final class RexLocal implements AutoCloseable {
   static final Path REPO = Path.of("").toAbsolutePath().getParent();
   final int port;
+  final Path dataDir;
   final Process launcher;
   final StringBuffer output = new StringBuffer();
   private final CompletableFuture<String> readyLine = new CompletableFuture<>();
 
   private RexLocal(int port, Path dataDir, String... extraFlags) throws IOException {
     this.port = port;
+    this.dataDir = dataDir;
     List<String> command = new java.util.ArrayList<>(List.of(REPO.resolve("bin/rex").toString(), "local",
         "--port", Integer.toString(port), "--data-dir", dataDir.toString()));
     command.addAll(List.of(extraFlags));
@@ -61,6 +63,18 @@ final class RexLocal implements AutoCloseable {
 
   String target() {
     return "grpc://127.0.0.1:" + port;
+  }
+
+  /** The certificates and token the launcher made in the data folder. */
+  build.rex.server.security.LocalCertificates certificates() throws IOException {
+    return build.rex.server.security.LocalCertificates.inFolder(dataDir.resolve("tls"));
+  }
+
+  /** A channel to a worker's port with the cluster's internal certificate, as its peers connect. */
+  io.grpc.ManagedChannel internalChannel(int port) throws IOException {
+    try (build.rex.server.security.TlsCredentials tls = new build.rex.server.security.TlsCredentials()) {
+      return build.rex.server.PeerChannels.open("127.0.0.1:" + port, tls.internalChannel(certificates().internalTls()));
+    }
   }
 
   /** The scheduler and worker processes the launcher started. */
@@ -125,11 +139,11 @@ final class RexLocal implements AutoCloseable {
     return sum;
   }
 
-  /** A port whose neighbours (the admin and worker ports follow it) are free too. */
+  /** A port whose neighbours (the admin, worker and internal ports follow it) are free too. */
   static int freePortBlock() throws IOException {
     for (int attempt = 0; attempt < 50; attempt++) {
       int base = 20000 + (int) (Math.random() * 20000);
-      if (java.util.stream.IntStream.rangeClosed(base, base + 15).allMatch(RexLocal::isFree)) {
+      if (java.util.stream.IntStream.rangeClosed(base, base + 90).allMatch(RexLocal::isFree)) {
         return base;
       }
     }

@@ -90,9 +90,9 @@ class WorkerKillTest {
         grpc: {host: 127.0.0.1, port: %d}
         admin: {host: 127.0.0.1, port: %d}
         storage: {path: %s, fsync: false}
-        cluster: {workerId: storage, schedulers: {addresses: ["127.0.0.1:%d"]}}
+        cluster: {workerId: storage, tls: {mode: plaintext}, schedulers: {addresses: ["127.0.0.1:%d"]}}
         execution: {enabled: false}
-        """.formatted(base + 10, base + 11, scratch.resolve("storage/data"), base));
+        """.formatted(base + 10, base + 11, scratch.resolve("storage/data"), base + 2));
     Map<String, Process> executing = new java.util.LinkedHashMap<>();
     for (int i = 0; i < 2; i++) {
       String id = "exec-" + i;
@@ -100,17 +100,22 @@ class WorkerKillTest {
           grpc: {host: 127.0.0.1, port: %d}
           admin: {host: 127.0.0.1, port: %d}
           storage: {path: %s, fsync: false}
-          cluster: {workerId: %s, schedulers: {addresses: ["127.0.0.1:%d"]}}
+          cluster: {workerId: %s, tls: {mode: plaintext}, schedulers: {addresses: ["127.0.0.1:%d"]}}
           execution:
             executors: [{count: 1, properties: {OSFamily: linux}}]
-          """.formatted(base + 12 + 2 * i, base + 13 + 2 * i, scratch.resolve(id + "/data"), id, base)));
+          """.formatted(base + 12 + 2 * i, base + 13 + 2 * i, scratch.resolve(id + "/data"), id, base + 2)));
     }
     start("scheduler-image/target/rex-scheduler.jar", "scheduler", """
         grpc: {host: 127.0.0.1, port: %d}
         admin: {host: 127.0.0.1, port: %d}
-        cluster: {schedulers: {addresses: ["127.0.0.1:%d"]}}
+        tls: {mode: plaintext}
+        auth: {anonymous: [read, write, execute]}
+        cluster:
+          grpc: {host: 127.0.0.1, port: %d}
+          tls: {mode: plaintext}
+          schedulers: {addresses: ["127.0.0.1:%<d"]}
         execution: {workerLostAfterSeconds: 5}
-        """.formatted(base, base + 1, base));
+        """.formatted(base, base + 1, base + 2));
     await("two executors to connect", () -> get(base + 1, "/metrics").contains("rex_executors_connected 2.0"));
 
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", base).usePlaintext().build();

@@ -3,6 +3,7 @@ package build.rex.launcher;
 import build.rex.scheduler.SchedulerConfig;
 import build.rex.server.ConfigLoader;
 import build.rex.server.Endpoint;
+import build.rex.server.security.LocalCertificates;
 import build.rex.worker.WorkerConfig;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -30,6 +31,7 @@ final class LocalCluster {
   private final List<ChildProcess> schedulers = new ArrayList<>();
   private final List<ChildProcess> workers = new ArrayList<>();
   private LocalBalancer balancer;
+  private LocalCertificates certificates;
   private volatile boolean stopping;
 
   LocalCluster(LocalClusterOptions options) {
@@ -50,10 +52,11 @@ final class LocalCluster {
         stopAll();
         return 1;
       }
-      String target = "grpc://127.0.0.1:" + options.port();
+      String target = (options.tls() ? "grpcs" : "grpc") + "://127.0.0.1:" + options.port();
       System.out.println("rex local cluster ready on " + target + " (" + plural(options.schedulers(), "scheduler")
           + ", " + plural(options.workers(), "worker") + ", data in " + options.dataDir() + ")");
-      System.out.println("bazel flags: --remote_executor=" + target + "  (or --remote_cache=" + target + " for caching only)");
+      System.out.println("bazel flags: --remote_executor=" + target + clientFlags()
+          + "  (or --remote_cache=" + target + " for caching only)");
       System.out.flush();
       while (true) {
         ChildProcess died = awaitNextExit();
@@ -72,10 +75,25 @@ final class LocalCluster {
     }
   }
 
+  /** The Bazel flags that authenticate to a cluster started with --tls. */
+  private String clientFlags() {
+    if (!options.tls()) {
+      return "";
+    }
+    return " --tls_certificate=" + certificates.caCertificate()
+        + " --tls_client_certificate=" + certificates.clientCertificate()
+        + " --tls_client_key=" + certificates.clientKey()
+        + "\n  or, instead of the client certificate: --remote_header=Authorization=\"Bearer $(cat "
+        + certificates.token() + ")\"\n ";
+  }
+
   private boolean startAll() throws IOException, InterruptedException {
+    certificates = LocalCertificates.inFolder(options.dataDir().resolve("tls"));
     List<String> schedulerAddresses = new ArrayList<>();
+    List<java.net.InetSocketAddress> clientPorts = new ArrayList<>();
     for (int i = 0; i < options.schedulers(); i++) {
-      schedulerAddresses.add("127.0.0.1:" + options.schedulerGrpcPort(i));
+      schedulerAddresses.add("127.0.0.1:" + options.schedulerInternalPort(i));
+      clientPorts.add(new java.net.InetSocketAddress("127.0.0.1", options.schedulerGrpcPort(i)));
     }
     for (int i = 0; i < options.schedulers(); i++) {
       Path dir = options.dataDir().resolve("scheduler-" + i);
@@ -83,6 +101,16 @@ final class LocalCluster {
       SchedulerConfig config = new SchedulerConfig();
       config.grpc = new Endpoint("127.0.0.1", options.schedulerGrpcPort(i));
       config.admin = new Endpoint("127.0.0.1", options.schedulerAdminPort(i));
+      if (options.tls()) {
+        config.tls = certificates.publicTls();
+        config.auth = certificates.auth();
+      } else {
+        // Explicitly open: plaintext on loopback, every local user may use it.
+        config.tls.mode = "plaintext";
+        config.auth.anonymous = List.of("read", "write", "execute");
+      }
+      config.cluster.grpc = new Endpoint("127.0.0.1", options.schedulerInternalPort(i));
+      config.cluster.tls = certificates.internalTls();
       config.cluster.schedulers.addresses = schedulerAddresses;
       Path file = write(dir.resolve("scheduler.yaml"), config);
       schedulers.add(ChildProcess.start("scheduler-" + i, home.resolve("scheduler-image/target/rex-scheduler.jar"), file,
@@ -96,6 +124,7 @@ final class LocalCluster {
       config.admin = new Endpoint("127.0.0.1", options.workerAdminPort(i));
       config.storage.path = dir.toString();
       config.cluster.workerId = "worker-" + i;
+      config.cluster.tls = certificates.internalTls();
       config.cluster.schedulers.addresses = schedulerAddresses;
       config.cluster.schedulers.refreshSeconds = 1;
       config.cluster.rereplicationDelaySeconds = 10;
@@ -108,9 +137,7 @@ final class LocalCluster {
           dir.resolve("worker.log"), options.workerAdminPort(i)));
     }
     if (options.schedulers() > 1) {
-      balancer = new LocalBalancer(options.port(), schedulerAddresses.stream()
-          .map(a -> new java.net.InetSocketAddress("127.0.0.1", Integer.parseInt(a.substring(a.indexOf(':') + 1))))
-          .toList());
+      balancer = new LocalBalancer(options.port(), clientPorts);
     }
     return awaitReady();
   }

@@ -3,7 +3,7 @@ package build.rex.launcher;
 import java.nio.file.Path;
 
 /** The flags of {@code rex local}, checked. */
-record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers) {
+record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers, boolean tls) {
   static final int MAX_SCHEDULERS = 4;
 
   static LocalClusterOptions parse(String[] args) {
@@ -11,8 +11,13 @@ record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers) 
     Path dataDir = Path.of(".rex-local");
     int workers = 1;
     int schedulers = 1;
+    boolean tls = false;
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
+      if (flag.equals("--tls")) {
+        tls = true;
+        continue;
+      }
       String value = flag.contains("=") ? flag.substring(flag.indexOf('=') + 1) : null;
       String name = flag.contains("=") ? flag.substring(0, flag.indexOf('=')) : flag;
       if (value == null) {
@@ -29,7 +34,7 @@ record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers) 
         default -> throw new IllegalArgumentException("unknown flag '" + name + "'");
       }
     }
-    return new LocalClusterOptions(port, dataDir.toAbsolutePath().normalize(), workers, schedulers);
+    return new LocalClusterOptions(port, dataDir.toAbsolutePath().normalize(), workers, schedulers, tls);
   }
 
   private static int number(String flag, String value, int min, int max) {
@@ -51,6 +56,11 @@ record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers) 
 
   int schedulerAdminPort(int index) {
     return schedulers == 1 ? port + 1 : port + 3 + 2 * index;
+  }
+
+  /** Where workers and the other schedulers reach scheduler {@code index}. */
+  int schedulerInternalPort(int index) {
+    return port + 80 + index;
   }
 
   int workerGrpcPort(int index) {

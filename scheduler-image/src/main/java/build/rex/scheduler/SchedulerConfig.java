@@ -1,13 +1,23 @@
 package build.rex.scheduler;
 
 import build.rex.server.ByteSize;
+import build.rex.server.Endpoint;
 import build.rex.server.SchedulerDiscovery;
 import build.rex.server.ServerConfig;
 import build.rex.server.Validated;
+import build.rex.server.security.AuthConfig;
+import build.rex.server.security.InternalTlsConfig;
+import build.rex.server.security.PublicTlsConfig;
 import java.util.List;
 
 /** The scheduler's config file (scheduler.yaml). Every key has a default that works on one machine. */
 public final class SchedulerConfig extends ServerConfig {
+  /** TLS on the client port; plaintext only when set so explicitly. */
+  public PublicTlsConfig tls = new PublicTlsConfig();
+  /** Who clients are and what they may do; by default no one is let in until a way to authenticate is set. */
+  public AuthConfig auth = new AuthConfig();
+  /** What one client identity may hold at once. */
+  public Limits limits = new Limits();
   public Cluster cluster = new Cluster();
   public Cas cas = new Cas();
   public ActionCache actionCache = new ActionCache();
@@ -24,13 +34,29 @@ public final class SchedulerConfig extends ServerConfig {
    * scheduler keeps a list of workers.
    */
   public static final class Cluster {
-    /** Every scheduler, this one included: where operations started elsewhere are looked up. */
+    /**
+     * The internal gRPC port, for workers (their streams), the other schedulers (operations
+     * started here) and admin calls; never exposed to clients.
+     */
+    public Endpoint grpc = new Endpoint("0.0.0.0", 8982);
+    /** Mutual TLS on the internal port and on connections to workers and other schedulers. */
+    public InternalTlsConfig tls = new InternalTlsConfig();
+    /** Every scheduler's internal port, this one included: where operations started elsewhere are looked up. */
     public SchedulerDiscovery schedulers = new SchedulerDiscovery();
     /**
-     * How the other schedulers reach this one (host:port), written into operation names. Empty:
-     * the gRPC host if it is a specific address, else this machine's address, with the gRPC port.
+     * How the other schedulers reach this one's internal port (host:port), written into
+     * operation names. Empty: cluster.grpc's host if it is a specific address, else this
+     * machine's address, with the internal port.
      */
     public String advertiseAddress = "";
+  }
+
+  /** Per-client limits; a client beyond them gets RESOURCE_EXHAUSTED. */
+  public static final class Limits {
+    /** Executions one identity may have in flight (its open Execute and WaitExecution calls). */
+    public int executionsPerClient = 10_000;
+    /** Bytes of uploads one identity may have in flight (a single larger blob still goes through alone). */
+    public ByteSize uploadBytesPerClient = ByteSize.parse("4Gi");
   }
 
   /** Limits of the CAS services. */
@@ -101,7 +127,14 @@ public final class SchedulerConfig extends ServerConfig {
 
   @Override
   protected void validateComponent() {
+    Validated.require(limits != null, "limits", "must be set");
+    Validated.require(limits.executionsPerClient > 0, "limits.executionsPerClient", "must be positive");
+    Validated.require(limits.uploadBytesPerClient != null && limits.uploadBytesPerClient.bytes() > 0,
+        "limits.uploadBytesPerClient", "must be positive");
     Validated.require(cluster != null && cluster.schedulers != null, "cluster.schedulers", "must be set");
+    Validated.require(cluster.grpc != null, "cluster.grpc", "must be set");
+    cluster.grpc.validate("cluster.grpc");
+
     cluster.schedulers.validate("cluster.schedulers");
     if (cluster.advertiseAddress != null && !cluster.advertiseAddress.isEmpty()) {
       Validated.requireHostPort(cluster.advertiseAddress, "cluster.advertiseAddress");
@@ -133,5 +166,12 @@ public final class SchedulerConfig extends ServerConfig {
     Validated.require(execution.maxAttempts > 0, "execution.maxAttempts", "must be positive");
     Validated.require(execution.workerLostAfterSeconds > 0, "execution.workerLostAfterSeconds", "must be positive");
     Validated.require(execution.finishedRetentionSeconds > 0, "execution.finishedRetentionSeconds", "must be positive");
+    // Credentials last: they name files, and a typo elsewhere is the likelier mistake.
+    Validated.require(cluster.tls != null, "cluster.tls", "must be set");
+    cluster.tls.validate("cluster.tls");
+    Validated.require(tls != null, "tls", "must be set");
+    tls.validate("tls");
+    Validated.require(auth != null, "auth", "must be set");
+    auth.validate("auth");
   }
 }

@@ -10,7 +10,21 @@ import build.rex.scheduler.execution.ExecutionService;
 import build.rex.scheduler.execution.OperationsService;
 import build.rex.scheduler.execution.PlatformMatcher;
 import build.rex.scheduler.execution.WorkerConnectionService;
+import build.rex.server.GrpcPort;
 import build.rex.server.PeerChannels;
+import build.rex.server.security.AccessPolicy;
+import build.rex.server.security.AuditLog;
+import build.rex.server.security.AuthInterceptor;
+import build.rex.server.security.AuthenticationChain;
+import build.rex.server.security.Authenticator;
+import build.rex.server.security.BearerTokenAuthenticator;
+import build.rex.server.security.ClientCertificateAuthenticator;
+import build.rex.server.security.ClientLimits;
+import build.rex.server.security.JwtAuthenticator;
+import build.rex.server.security.TlsCredentials;
+import io.grpc.ChannelCredentials;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import build.rex.server.ServerProcess;
 import build.rex.storage.BlobStore;
 import build.rex.storage.DaemonThreads;
@@ -50,8 +64,10 @@ public final class SchedulerServer extends ServerProcess {
   private volatile String advertised;
 
   public SchedulerServer(SchedulerConfig config) throws IOException {
-    PeerChannels workerChannels = closeOnStop(new PeerChannels());
-    PeerChannels schedulerChannels = closeOnStop(new PeerChannels());
+    TlsCredentials tls = closeOnStop(new TlsCredentials());
+    ChannelCredentials internalCredentials = tls.internalChannel(config.cluster.tls);
+    PeerChannels workerChannels = closeOnStop(new PeerChannels(internalCredentials));
+    PeerChannels schedulerChannels = closeOnStop(new PeerChannels(internalCredentials));
     storage = closeOnStop(new ClusterStorage(workerChannels::get, workerChannels::retainOnly, null, null, null,
         new RateLimiter(config.cas.repairBandwidth.bytes())));
     BlobStore cas = storage.cas();
@@ -87,17 +103,46 @@ public final class SchedulerServer extends ServerProcess {
     FunctionCounter.builder("rex.cas.repairs", storage.repairer(), Repairer::repaired).register(metrics);
     CasSettings casSettings = new CasSettings(config.cas.maxBatchTotalSize.bytes(), CasSettings.DEFAULTS.maxTreePageSize());
     readyWhen(() -> registry.size() > 0);
-    serve(config.grpc, config.admin, List.of(
-        new CapabilitiesService(casSettings.maxBatchTotalSizeBytes(), config.actionCache.allowClientUpdates),
-        new CasService(cas, casSettings),
-        closeOnStop(new ByteStreamService(cas, Duration.ofSeconds(config.cas.uploadIdleTimeoutSeconds))),
-        new ActionCacheService(actionCache, cas, config.actionCache.allowClientUpdates, metrics),
-        new ExecutionService(cas, actionCache, dispatcher, executionSettings, peers),
-        new OperationsService(dispatcher, peers),
-        new WorkerConnectionService(dispatcher, registry, actionCache, resultWriters),
-        new AdminService(registry, dispatcher)));
-    advertised = config.grpc.advertised(config.cluster.advertiseAddress, grpcPort());
+    ExecutionService execution = new ExecutionService(cas, actionCache, dispatcher, executionSettings, peers);
+    OperationsService operations = new OperationsService(dispatcher, peers);
+    serve(config.admin,
+        GrpcPort.of(config.grpc, tls.publicServer(config.tls, config.auth.clientCertificates.caFile), List.of(
+            new CapabilitiesService(casSettings.maxBatchTotalSizeBytes(), config.actionCache.allowClientUpdates),
+            new CasService(cas, casSettings),
+            closeOnStop(new ByteStreamService(cas, Duration.ofSeconds(config.cas.uploadIdleTimeoutSeconds))),
+            new ActionCacheService(actionCache, cas, config.actionCache.allowClientUpdates, metrics),
+            execution,
+            operations), clientAuthentication(config)),
+        GrpcPort.of(config.cluster.grpc, tls.internalServer(config.cluster.tls), List.of(
+            execution,
+            operations,
+            new WorkerConnectionService(dispatcher, registry, actionCache, resultWriters),
+            new AdminService(registry, dispatcher))));
+    advertised = config.cluster.grpc.advertised(config.cluster.advertiseAddress, internalPort());
     new AdminRoutes(registry, dispatcher).install(this::adminRoute);
+  }
+
+  /** The gatekeeper of the client port: who is calling, may they, and are they within their limits. */
+  private AuthInterceptor clientAuthentication(SchedulerConfig config) throws IOException {
+    List<Authenticator> authenticators = new ArrayList<>();
+    if (!config.auth.tokens.file.isEmpty()) {
+      authenticators.add(new BearerTokenAuthenticator(Path.of(config.auth.tokens.file)));
+    }
+    if (!config.auth.jwt.jwksFile.isEmpty()) {
+      authenticators.add(new JwtAuthenticator(Path.of(config.auth.jwt.jwksFile), config.auth.jwt.issuer,
+          config.auth.jwt.audience, config.auth.jwt.identityClaim));
+    }
+    if (!config.auth.clientCertificates.caFile.isEmpty()) {
+      authenticators.add(new ClientCertificateAuthenticator());
+    }
+    return new AuthInterceptor(new AuthenticationChain(authenticators), new AccessPolicy(config.auth),
+        new ClientLimits(config.limits.executionsPerClient, config.limits.uploadBytesPerClient.bytes()),
+        new AuditLog(metrics));
+  }
+
+  /** The internal port: workers, peer schedulers, admin calls. */
+  public int internalPort() {
+    return grpcPort(1);
   }
 
   /** The queue and the connected executors. */

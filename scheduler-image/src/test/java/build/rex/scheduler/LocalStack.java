@@ -2,6 +2,9 @@ package build.rex.scheduler;
 
 import build.rex.server.ByteSize;
 import build.rex.server.Endpoint;
+import build.rex.server.PeerChannels;
+import build.rex.server.security.LocalCertificates;
+import build.rex.server.security.TlsCredentials;
 import build.rex.worker.WorkerConfig;
 import build.rex.worker.WorkerServer;
 import io.grpc.ManagedChannel;
@@ -24,6 +27,8 @@ final class LocalStack implements AutoCloseable {
   private final java.util.function.Consumer<SchedulerConfig> customize;
   /** Chosen up front, so that a restarted scheduler is found again at the same address. */
   private final int schedulerPort;
+  private final int internalPort;
+  private final LocalCertificates certificates;
   final List<WorkerServer> workers = new ArrayList<>();
   /** Ports stay the same across restarts, as a StatefulSet pod keeps its name. */
   private final List<Integer> workerPorts = new ArrayList<>();
@@ -58,9 +63,12 @@ final class LocalStack implements AutoCloseable {
     this.casBytes = casBytes;
     this.workerCount = workerCount;
     this.executorsPerWorker = executorsPerWorker;
-    try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0);
+        java.net.ServerSocket internalProbe = new java.net.ServerSocket(0)) {
       schedulerPort = probe.getLocalPort();
+      internalPort = internalProbe.getLocalPort();
     }
+    certificates = LocalCertificates.inFolder(dataDir.resolve("tls"));
     start();
   }
 
@@ -68,7 +76,13 @@ final class LocalStack implements AutoCloseable {
     workers.clear();
     SchedulerConfig schedulerConfig = new SchedulerConfig();
     schedulerConfig.grpc = new Endpoint("127.0.0.1", schedulerPort);
-    schedulerConfig.cluster.schedulers.addresses = List.of("127.0.0.1:" + schedulerPort);
+    // The client port is open on loopback unless a test says otherwise; the cluster's own
+    // connections always use mutual TLS, as in production.
+    schedulerConfig.tls.mode = "plaintext";
+    schedulerConfig.auth.anonymous = List.of("read", "write", "execute");
+    schedulerConfig.cluster.grpc = new Endpoint("127.0.0.1", internalPort);
+    schedulerConfig.cluster.tls = certificates.internalTls();
+    schedulerConfig.cluster.schedulers.addresses = List.of("127.0.0.1:" + internalPort);
     schedulerConfig.execution.defaultTimeoutSeconds = 300;
     schedulerConfig.execution.maxTimeoutSeconds = 600;
     schedulerConfig.admin = new Endpoint("127.0.0.1", 0);
@@ -97,7 +111,8 @@ final class LocalStack implements AutoCloseable {
     workerConfig.storage.maxSize = ByteSize.ofBytes(casBytes);
     workerConfig.storage.fsync = false;
     workerConfig.cluster.workerId = "worker-" + i;
-    workerConfig.cluster.schedulers.addresses = List.of("127.0.0.1:" + schedulerPort);
+    workerConfig.cluster.schedulers.addresses = List.of("127.0.0.1:" + internalPort);
+    workerConfig.cluster.tls = certificates.internalTls();
     workerConfig.cluster.schedulers.refreshSeconds = 1;
     workerConfig.cluster.rereplicationDelaySeconds = 1;
     workerConfig.cluster.drainOnShutdown = "actions";
@@ -119,6 +134,18 @@ final class LocalStack implements AutoCloseable {
         throw new IllegalStateException(scheduler.registry().size() + " of " + count + " workers registered");
       }
       Thread.sleep(20);
+    }
+  }
+
+  /** The CAs and certificates of this stack (internal mTLS; public ones for tests that turn TLS on). */
+  LocalCertificates certificates() {
+    return certificates;
+  }
+
+  /** A channel to a worker or the internal port, with the cluster's own certificate. */
+  ManagedChannel internalChannel(int port) throws java.io.IOException {
+    try (TlsCredentials tls = new TlsCredentials()) {
+      return PeerChannels.open("127.0.0.1:" + port, tls.internalChannel(certificates.internalTls()));
     }
   }
 

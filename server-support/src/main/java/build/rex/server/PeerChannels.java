@@ -1,5 +1,6 @@
 package build.rex.server;
 
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.util.HashMap;
@@ -9,16 +10,21 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One gRPC channel per peer address (workers, schedulers), opened on first use with the same
- * limits as the servers, and closed when the peer leaves the cluster.
+ * limits as the servers and the cluster's internal credentials, and closed when the peer leaves
+ * the cluster.
  */
 public final class PeerChannels implements AutoCloseable {
   private final Map<String, ManagedChannel> channels = new HashMap<>();
+  private final ChannelCredentials credentials;
   private boolean closed;
 
+  public PeerChannels(ChannelCredentials credentials) {
+    this.credentials = credentials;
+  }
+
   /** A channel with rex's message and flow-control limits and keepalives. */
-  public static ManagedChannel open(String target) {
-    return NettyChannelBuilder.forTarget(target)
-        .usePlaintext()
+  public static ManagedChannel open(String target, ChannelCredentials credentials) {
+    return NettyChannelBuilder.forTarget(target, credentials)
         .maxInboundMessageSize(GrpcServerFactory.MAX_INBOUND_MESSAGE_BYTES)
         .flowControlWindow(GrpcServerFactory.FLOW_CONTROL_WINDOW_BYTES)
         .keepAliveTime(30, TimeUnit.SECONDS)
@@ -28,9 +34,9 @@ public final class PeerChannels implements AutoCloseable {
   /** The channel to {@code address}; after {@link #close} one that is already shut down. */
   public synchronized ManagedChannel get(String address) {
     if (closed) {
-      return open(address).shutdownNow();
+      return open(address, credentials).shutdownNow();
     }
-    return channels.computeIfAbsent(address, PeerChannels::open);
+    return channels.computeIfAbsent(address, target -> open(target, credentials));
   }
 
   /** Closes the channels of every address not in {@code addresses}. */

@@ -13,8 +13,8 @@ import java.util.Set;
  */
 public final class SchedulerDiscovery {
   /** Fixed host:port addresses. Used when {@code dns} is empty. */
-  public List<String> addresses = List.of("127.0.0.1:8980");
-  /** A name:port whose A/AAAA records are every scheduler; e.g. rex-scheduler-peers.ns.svc:8980. */
+  public List<String> addresses = List.of("127.0.0.1:8982");
+  /** A name:port whose A/AAAA records are every scheduler; e.g. rex-scheduler-peers.ns.svc:8982. */
   public String dns = "";
   /** How often the DNS name is resolved again. */
   public int refreshSeconds = 5;

@@ -1,6 +1,5 @@
 package build.rex.server;
 
-import io.grpc.BindableService;
 import io.grpc.Server;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -11,7 +10,7 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.LoggerFactory;
 
 /**
- * What every rex server process has: a metrics registry, the admin port and one gRPC port,
+ * What every rex server process has: a metrics registry, the admin port and its gRPC ports,
  * started and stopped in the right order. Not ready until both ports are up; on close it stops
  * taking calls, lets calls in flight finish, then closes what the subclass registered.
  */
@@ -21,7 +20,7 @@ public abstract class ServerProcess implements ServerMain.RunningServer {
   private final List<AutoCloseable> resources = new ArrayList<>();
   private final List<Runnable> endStreams = new ArrayList<>();
   private AdminServer admin;
-  private Server grpc;
+  private final List<Server> grpc = new ArrayList<>();
   private volatile boolean ready;
   private java.util.function.BooleanSupplier readyWhen = () -> true;
 
@@ -49,16 +48,25 @@ public abstract class ServerProcess implements ServerMain.RunningServer {
     admin.route(path, handler);
   }
 
-  /** Opens the admin port, then the gRPC port with these services. */
-  protected void serve(Endpoint grpcEndpoint, Endpoint adminEndpoint, List<BindableService> services) throws IOException {
+  /** Opens the admin port, then the gRPC ports, the main one first. */
+  protected void serve(Endpoint adminEndpoint, GrpcPort... ports) throws IOException {
     admin = new AdminServer(adminEndpoint, metrics, () -> ready && readyWhen.getAsBoolean()).start();
-    grpc = GrpcServerFactory.start(grpcEndpoint, services, new GrpcMetrics(metrics));
+    GrpcMetrics grpcMetrics = new GrpcMetrics(metrics);
+    for (GrpcPort port : ports) {
+      grpc.add(GrpcServerFactory.start(port, grpcMetrics));
+    }
     ready = true;
   }
 
+  /** The main gRPC port: the first one given to {@link #serve}. */
   @Override
   public int grpcPort() {
-    return grpc.getPort();
+    return grpcPort(0);
+  }
+
+  /** The port of the {@code index}th gRPC server given to {@link #serve}. */
+  public int grpcPort(int index) {
+    return grpc.get(index).getPort();
   }
 
   @Override
@@ -68,18 +76,21 @@ public abstract class ServerProcess implements ServerMain.RunningServer {
 
   @Override
   public void awaitTermination() throws InterruptedException {
-    grpc.awaitTermination();
+    for (Server server : grpc) {
+      server.awaitTermination();
+    }
   }
 
   @Override
   public void close() throws Exception {
     LoggerFactory.getLogger(getClass()).info("shutting down: finishing calls in flight");
     ready = false;
-    if (grpc != null) {
-      grpc.shutdown();
-      endStreams.forEach(Runnable::run);
-      if (!grpc.awaitTermination(DRAIN_SECONDS, TimeUnit.SECONDS)) {
-        grpc.shutdownNow();
+    grpc.forEach(Server::shutdown);
+    endStreams.forEach(Runnable::run);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DRAIN_SECONDS);
+    for (Server server : grpc) {
+      if (!server.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+        server.shutdownNow();
       }
     }
     for (int i = resources.size() - 1; i >= 0; i--) {

@@ -4,6 +4,7 @@ import build.rex.server.ByteSize;
 import build.rex.server.SchedulerDiscovery;
 import build.rex.server.ServerConfig;
 import build.rex.server.Validated;
+import build.rex.server.security.InternalTlsConfig;
 import java.util.List;
 import java.util.Map;
 
@@ -25,9 +26,14 @@ public final class WorkerConfig extends ServerConfig {
      * restarts (a StatefulSet pod name). Empty means the host name.
      */
     public String workerId = "";
+    /**
+     * Mutual TLS with the internal CA on the gRPC port and on every connection to schedulers and
+     * peers: nothing without a certificate from that CA can use this worker.
+     */
+    public InternalTlsConfig tls = new InternalTlsConfig();
     /** How schedulers and peers reach this worker's storage (host:port). Empty: the gRPC host, else this machine's address. */
     public String advertiseAddress = "";
-    /** The schedulers to register with: all of them. */
+    /** The schedulers to register with, at their internal ports: all of them. */
     public SchedulerDiscovery schedulers = new SchedulerDiscovery();
     /**
      * How long membership must stay changed before copies move, so a worker that restarts with
@@ -124,5 +130,7 @@ public final class WorkerConfig extends ServerConfig {
     Validated.require(execution.sandbox != null, "execution.sandbox", "must be set");
     Validated.require(execution.sandbox.pidsLimit > 0, "execution.sandbox.pidsLimit", "must be positive");
     Validated.require(execution.sandbox.openFilesLimit > 0, "execution.sandbox.openFilesLimit", "must be positive");
+    Validated.require(cluster != null && cluster.tls != null, "cluster.tls", "must be set");
+    cluster.tls.validate("cluster.tls");
   }
 }

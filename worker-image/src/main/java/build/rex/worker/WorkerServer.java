@@ -1,7 +1,10 @@
 package build.rex.worker;
 
 import build.rex.server.AdminServer;
+import build.rex.server.GrpcPort;
 import build.rex.server.PeerChannels;
+import build.rex.server.security.TlsCredentials;
+import io.grpc.ChannelCredentials;
 import build.rex.server.ServerProcess;
 import build.rex.storage.ac.DiskActionCache;
 import build.rex.storage.disk.DiskBlobStore;
@@ -62,15 +65,17 @@ public final class WorkerServer extends ServerProcess {
         config.storage.lowWatermark, config.storage.highWatermark, config.storage.fsync));
     DiskActionCache actionCache = new DiskActionCache(root);
     workerId = config.cluster.workerId.isEmpty() ? InetAddress.getLocalHost().getHostName() : config.cluster.workerId;
-    PeerChannels peers = closeOnStop(new PeerChannels());
+    TlsCredentials tls = closeOnStop(new TlsCredentials());
+    ChannelCredentials internalCredentials = tls.internalChannel(config.cluster.tls);
+    PeerChannels peers = closeOnStop(new PeerChannels(internalCredentials));
     RateLimiter copyRate = new RateLimiter(config.cluster.replicationBandwidth.bytes());
     storage = closeOnStop(new ClusterStorage(peers::get, peers::retainOnly, workerId, cas, actionCache, copyRate));
     replicator = closeOnStop(new Replicator(workerId, cas, actionCache, storage, copyRate,
         Duration.ofSeconds(config.cluster.rereplicationDelaySeconds)));
-    serve(config.grpc, config.admin, List.of(
+    serve(config.admin, GrpcPort.of(config.grpc, tls.internalServer(config.cluster.tls), List.of(
         new CasService(cas, CasSettings.DEFAULTS),
         closeOnStop(new ByteStreamService(cas, Duration.ofMinutes(10))),
-        new ActionCacheService(actionCache, cas, true, metrics)));
+        new ActionCacheService(actionCache, cas, true, metrics))));
     List<Executor> executors = List.of();
     if (config.execution.enabled) {
       executors = ExecutorLayout.executors(config.execution.executors.stream()
@@ -78,7 +83,8 @@ public final class WorkerServer extends ServerProcess {
     }
     hello = Hello.newBuilder().setWorkerId(workerId).addAllExecutors(executors)
         .setStorageEndpoint(config.grpc.advertised(config.cluster.advertiseAddress, grpcPort())).build();
-    links = new SchedulerLinks(config.cluster.schedulers, closeOnStop(new PeerChannels()), () -> hello);
+    links = new SchedulerLinks(config.cluster.schedulers, closeOnStop(new PeerChannels(internalCredentials)),
+        () -> hello);
     pool = config.execution.enabled ? closeOnStop(startExecution(config, root, executors)) : null;
     closeOnStop(links);
     drainer = new Drainer(workerId, pool, replicator, storage, message -> links.broadcast(null, message));

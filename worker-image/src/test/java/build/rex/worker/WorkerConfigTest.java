@@ -9,14 +9,19 @@ import org.junit.jupiter.api.Test;
 
 class WorkerConfigTest {
   @Test
+  void defaultsNeedInternalCertificates() {
+    assertRejected("'cluster.tls.caFile': must be set (or set cluster.tls.mode: plaintext)", "");
+  }
+
+  @Test
   void defaultsWork() {
-    WorkerConfig config = ConfigLoader.parse("", WorkerConfig.class);
+    WorkerConfig config = ConfigLoader.parse("cluster: {tls: {mode: plaintext}}", WorkerConfig.class);
     assertEquals(8981, config.grpc.port);
     assertEquals(10L << 30, config.storage.maxSize.bytes());
     assertTrue(config.storage.fsync);
     assertTrue(config.execution.enabled);
     assertTrue(config.execution.sandbox.enabled);
-    assertEquals(java.util.List.of("127.0.0.1:8980"), config.cluster.schedulers.addresses);
+    assertEquals(java.util.List.of("127.0.0.1:8982"), config.cluster.schedulers.addresses);
     assertEquals("full", config.cluster.drainOnShutdown);
   }
 

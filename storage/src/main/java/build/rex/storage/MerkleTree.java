@@ -22,11 +22,16 @@ import java.util.Set;
 public record MerkleTree(Digest root, Map<Digest, Directory> directories, Set<Digest> missingDirectories) {
 
   public static MerkleTree load(BlobStore cas, Digest root) throws IOException, InvalidArgumentException {
+    checkDigest("input_root_digest", root);
     Map<Digest, Directory> directories = new LinkedHashMap<>();
     Set<Digest> missing = new HashSet<>();
     Set<Digest> seen = new HashSet<>(List.of(root));
     List<Digest> level = List.of(root);
+    int depth = 0;
     while (!level.isEmpty()) {
+      if (++depth > InputTreeValidator.MAX_DEPTH) {
+        throw new InvalidArgumentException("the input tree is more than " + InputTreeValidator.MAX_DEPTH + " levels deep");
+      }
       Map<Digest, ByteString> found = cas.getBatch(level);
       List<Digest> next = new ArrayList<>();
       for (Digest digest : level) {
@@ -37,6 +42,9 @@ public record MerkleTree(Digest root, Map<Digest, Directory> directories, Set<Di
         }
         Directory directory = parse(digest, bytes);
         directories.put(digest, directory);
+        if (directories.size() > InputTreeValidator.MAX_ENTRIES) {
+          throw new InvalidArgumentException("the input tree has more than " + InputTreeValidator.MAX_ENTRIES + " directories");
+        }
         for (DirectoryNode child : directory.getDirectoriesList()) {
           if (seen.add(child.getDigest())) {
             next.add(child.getDigest());
@@ -55,6 +63,7 @@ public record MerkleTree(Digest root, Map<Digest, Directory> directories, Set<Di
   public static MerkleTree of(Digest root, List<Directory> rootFirst) throws InvalidArgumentException {
     Map<Digest, Directory> directories = new LinkedHashMap<>();
     for (Directory directory : rootFirst) {
+      checkDigests(directory);
       directories.put(Digests.of(directory), directory);
     }
     if (!directories.containsKey(root)) {
@@ -83,11 +92,31 @@ public record MerkleTree(Digest root, Map<Digest, Directory> directories, Set<Di
     return List.copyOf(directories.values());
   }
 
+  /** Parses a Directory and checks every digest in it: they become file names and lookups. */
   private static Directory parse(Digest digest, ByteString bytes) throws InvalidArgumentException {
+    Directory directory;
     try {
-      return Directory.parseFrom(bytes);
+      directory = Directory.parseFrom(bytes);
     } catch (InvalidProtocolBufferException e) {
       throw new InvalidArgumentException("blob " + Digests.toString(digest) + " in the tree is not a Directory message");
+    }
+    checkDigests(directory);
+    return directory;
+  }
+
+  private static void checkDigests(Directory directory) throws InvalidArgumentException {
+    for (FileNode file : directory.getFilesList()) {
+      checkDigest("file '" + file.getName() + "' digest", file.getDigest());
+    }
+    for (DirectoryNode child : directory.getDirectoriesList()) {
+      checkDigest("directory '" + child.getName() + "' digest", child.getDigest());
+    }
+  }
+
+  private static void checkDigest(String field, Digest digest) throws InvalidArgumentException {
+    String problem = Digests.problemWith(digest);
+    if (problem != null) {
+      throw new InvalidArgumentException(field + ": " + problem);
     }
   }
 

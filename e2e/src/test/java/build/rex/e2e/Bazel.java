@@ -21,11 +21,35 @@ final class Bazel {
 
   final Path workspace;
   private final Path outputBase;
+  private final List<String> startupOptions = new ArrayList<>();
 
   Bazel(Path scratch) throws IOException {
     this.workspace = scratch.resolve("workspace");
     this.outputBase = scratch.resolve("output-base");
     copyTree(SOURCES.resolve("workspace"), workspace);
+  }
+
+  /**
+   * Debian's Bazel is built without netty's JDK ALPN classes, so its TLS needs OpenSSL through
+   * netty-tcnative (Debian's libnetty-tcnative-jni), which netty only loads as
+   * libnetty_tcnative.so and which checks its own file name: a renamed copy, not a symlink.
+   */
+  static Path debianTcnative() {
+    try (Stream<Path> found = Files.list(Path.of("/usr/lib")).map(dir -> dir.resolve("jni/libnetty-tcnative.so"))
+        .filter(Files::isRegularFile)) {
+      return found.findFirst().orElse(null);
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** Lets this Bazel speak TLS: see {@link #debianTcnative}. */
+  Bazel withTls() throws IOException {
+    Path dir = outputBase.resolveSibling("tcnative");
+    Files.createDirectories(dir);
+    Files.copy(debianTcnative(), dir.resolve("libnetty_tcnative.so"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    startupOptions.add("--host_jvm_args=-Djava.library.path=" + dir);
+    return this;
   }
 
   static boolean installed() {
@@ -76,6 +100,7 @@ final class Bazel {
 
   Running start(String... args) throws IOException {
     List<String> command = new ArrayList<>(List.of("bazel", "--output_base=" + outputBase, "--max_idle_secs=120"));
+    command.addAll(startupOptions);
     command.addAll(List.of(args));
     Path log = Files.createTempFile("bazel", ".log");
     Process process = new ProcessBuilder(command).directory(workspace.toFile()).redirectErrorStream(true)

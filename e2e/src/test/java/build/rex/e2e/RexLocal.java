@@ -47,7 +47,8 @@ final class RexLocal implements AutoCloseable {
       String line;
       while ((line = lines.readLine()) != null) {
         output.append(line).append('\n');
-        if (line.startsWith("rex local cluster ready")) {
+        // The flags line follows the ready line: wait for both, as a user reads both.
+        if (line.startsWith("bazel flags:")) {
           readyLine.complete(line);
         }
       }

@@ -27,15 +27,24 @@ public final class InputTreeValidator {
   private InputTreeValidator() {}
 
   public static void validate(MerkleTree tree) throws InvalidArgumentException {
-    // Directories come root first, breadth first: the first depth seen is the smallest.
+    // Breadth first from the root: the first depth a shared directory is seen at is its
+    // smallest, which bounds how far its symlinks may climb. Directories nobody names are ignored.
     java.util.Map<Digest, Integer> depths = new java.util.HashMap<>();
     depths.put(tree.root(), 0);
-    for (var entry : tree.directories().entrySet()) {
-      int depth = depths.get(entry.getKey());
-      for (DirectoryNode child : entry.getValue().getDirectoriesList()) {
-        depths.putIfAbsent(child.getDigest(), depth + 1);
+    java.util.ArrayDeque<Digest> queue = new java.util.ArrayDeque<>(List.of(tree.root()));
+    while (!queue.isEmpty()) {
+      Digest digest = queue.poll();
+      Directory directory = tree.directories().get(digest);
+      if (directory == null) {
+        continue;
       }
-      validate(entry.getValue(), depth);
+      int depth = depths.get(digest);
+      validate(directory, depth);
+      for (DirectoryNode child : directory.getDirectoriesList()) {
+        if (depths.putIfAbsent(child.getDigest(), depth + 1) == null) {
+          queue.add(child.getDigest());
+        }
+      }
     }
     checkExpandedSize(tree);
   }

@@ -166,17 +166,34 @@ public final class ActionRunner {
     return usage.build();
   }
 
-  /** The folders that lead up to each output, which the command may expect to exist. */
-  private static void createOutputParents(Command command, Path workingDirectory) throws IOException {
+  /**
+   * The folders that lead up to each output, which the command may expect to exist. Made one
+   * level at a time without following symlinks, so an input symlink cannot lead them elsewhere;
+   * an input file in the way is the client's mistake.
+   */
+  private static void createOutputParents(Command command, Path workingDirectory)
+      throws IOException, InvalidArgumentException {
     List<String> outputs = new ArrayList<>(command.getOutputPathsList());
     if (outputs.isEmpty()) {
       outputs.addAll(command.getOutputFilesList());
       outputs.addAll(command.getOutputDirectoriesList());
     }
     for (String output : outputs) {
-      Path parent = workingDirectory.resolve(output).getParent();
-      if (parent != null) {
-        Files.createDirectories(parent);
+      Path parent = workingDirectory.resolve(output).normalize().getParent();
+      if (parent == null || !parent.startsWith(workingDirectory)) {
+        continue;
+      }
+      Path dir = workingDirectory;
+      for (Path segment : workingDirectory.relativize(parent)) {
+        dir = dir.resolve(segment);
+        if (Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          continue;
+        }
+        if (Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          throw new InvalidArgumentException("output path '" + output + "' needs a directory at '"
+              + workingDirectory.relativize(dir) + "', where the input root has a file or symlink");
+        }
+        Files.createDirectory(dir);
       }
     }
   }

@@ -55,7 +55,8 @@ import java.util.concurrent.TimeUnit;
  * storage, each blob and entry replicated on R of them by rendezvous hashing; Action Cache hits
  * are served from memory when possible and only when every blob they refer to is still in the
  * CAS. Execute queues actions for the executors of every worker, which register with every
- * scheduler: those connections are also the cluster's membership.
+ * scheduler (on its internal port): those connections are also the cluster's membership. The
+ * client port is behind TLS and {@link AuthInterceptor}; the internal one behind mutual TLS.
  */
 public final class SchedulerServer extends ServerProcess {
   private final Dispatcher dispatcher;

@@ -74,10 +74,8 @@ final class BenchCluster implements AutoCloseable {
       Thread.sleep(20);
     }
     channel = channelTo(scheduler.grpcPort());
-    try (build.rex.server.security.TlsCredentials tls = new build.rex.server.security.TlsCredentials()) {
-      workerChannel = build.rex.server.PeerChannels.open("127.0.0.1:" + worker.grpcPort(),
-          tls.internalChannel(certificates.internalTls()));
-    }
+    workerChannel = build.rex.server.PeerChannels.openInternal("127.0.0.1:" + worker.grpcPort(),
+        certificates.internalTls());
   }
 
   static ManagedChannel channelTo(int port) {

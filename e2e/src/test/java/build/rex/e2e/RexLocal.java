@@ -73,9 +73,7 @@ final class RexLocal implements AutoCloseable {
 
   /** A channel to a worker's port with the cluster's internal certificate, as its peers connect. */
   io.grpc.ManagedChannel internalChannel(int port) throws IOException {
-    try (build.rex.server.security.TlsCredentials tls = new build.rex.server.security.TlsCredentials()) {
-      return build.rex.server.PeerChannels.open("127.0.0.1:" + port, tls.internalChannel(certificates().internalTls()));
-    }
+    return build.rex.server.PeerChannels.openInternal("127.0.0.1:" + port, certificates().internalTls());
   }
 
   /** The scheduler and worker processes the launcher started. */

@@ -4,7 +4,6 @@ import build.rex.server.ByteSize;
 import build.rex.server.Endpoint;
 import build.rex.server.PeerChannels;
 import build.rex.server.security.LocalCertificates;
-import build.rex.server.security.TlsCredentials;
 import build.rex.worker.WorkerConfig;
 import build.rex.worker.WorkerServer;
 import io.grpc.ManagedChannel;
@@ -144,9 +143,7 @@ final class LocalStack implements AutoCloseable {
 
   /** A channel to a worker or the internal port, with the cluster's own certificate. */
   ManagedChannel internalChannel(int port) throws java.io.IOException {
-    try (TlsCredentials tls = new TlsCredentials()) {
-      return PeerChannels.open("127.0.0.1:" + port, tls.internalChannel(certificates.internalTls()));
-    }
+    return PeerChannels.openInternal("127.0.0.1:" + port, certificates.internalTls());
   }
 
   void restart() throws Exception {

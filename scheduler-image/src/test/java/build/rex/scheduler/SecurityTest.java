@@ -125,7 +125,7 @@ class SecurityTest {
     ByteString blob = ByteString.copyFromUtf8("shared blob");
     upload(withToken(tls, builderToken), "", blob);
 
-    ManagedChannel reader = withToken(tls, readerToken);
+    io.grpc.Channel reader = withToken(tls, readerToken);
     assertEquals(blob, cas(reader).batchReadBlobs(BatchReadBlobsRequest.newBuilder().addDigests(Digests.of(blob)).build())
         .getResponses(0).getData());
     assertCode(Status.Code.PERMISSION_DENIED, "reader may not write on instance ''",
@@ -133,7 +133,7 @@ class SecurityTest {
     assertCode(Status.Code.PERMISSION_DENIED, "reader may not execute", () -> ExecutionGrpc.newBlockingStub(reader)
         .execute(ExecuteRequest.newBuilder().setActionDigest(Digests.of(blob)).build()).hasNext());
 
-    ManagedChannel team = withToken(tls, teamToken);
+    io.grpc.Channel team = withToken(tls, teamToken);
     upload(team, "team-a/main", ByteString.copyFromUtf8("team blob"));
     assertCode(Status.Code.PERMISSION_DENIED, "team-a may not write on instance 'team-b'",
         () -> upload(team, "team-b", ByteString.copyFromUtf8("team blob")));
@@ -149,7 +149,7 @@ class SecurityTest {
 
   @Test
   void aChangedTokensFileTakesEffectWithoutARestart() throws Exception {
-    ManagedChannel newcomer = withToken(publicChannel(trustingTheServer()), "newcomer-secret");
+    io.grpc.Channel newcomer = withToken(publicChannel(trustingTheServer()), "newcomer-secret");
     assertCode(Status.Code.UNAUTHENTICATED, "not valid", () -> cas(newcomer).findMissingBlobs(FindMissingBlobsRequest.getDefaultInstance()));
     writeTokens(List.of(entry("builder", builderToken), entry("builder", "newcomer-secret")));
     awaitTrue("the new token to be accepted", () -> {
@@ -164,7 +164,7 @@ class SecurityTest {
 
   @Test
   void aClientOverItsExecutionLimitGetsResourceExhausted() throws Exception {
-    ManagedChannel builder = withToken(publicChannel(trustingTheServer()), builderToken);
+    io.grpc.Channel builder = withToken(publicChannel(trustingTheServer()), builderToken);
     Iterator<Operation> running = execute(builder, "", "sleep 2; echo done");
     running.next(); // the first execution is in flight
     assertCode(Status.Code.RESOURCE_EXHAUSTED, "too many executions", () -> executeAndWait(builder, "", "echo second"));
@@ -231,12 +231,12 @@ class SecurityTest {
               .listWorkers(ListWorkersRequest.getDefaultInstance());
       ManagedChannel insider = track(stack.internalChannel(port));
       assertTrue(probe.apply(insider) != null, "the cluster's own certificate gets in");
-      List<ManagedChannel> outsiders = List.of(
+      List<io.grpc.Channel> outsiders = List.of(
           track(NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build()),
           track(NettyChannelBuilder.forTarget("127.0.0.1:" + port, otherCaCertificate).build()),
           track(NettyChannelBuilder.forTarget("127.0.0.1:" + port, publicCertificate).build()),
           withToken(track(NettyChannelBuilder.forTarget("127.0.0.1:" + port, tlsOnly).build()), builderToken));
-      for (ManagedChannel outsider : outsiders) {
+      for (io.grpc.Channel outsider : outsiders) {
         StatusRuntimeException refused = assertThrows(StatusRuntimeException.class, () -> probe.apply(outsider));
         assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode(), "port " + port + ": " + refused);
       }
@@ -267,10 +267,11 @@ class SecurityTest {
     return track(NettyChannelBuilder.forTarget("127.0.0.1:" + stack.scheduler.grpcPort(), credentials).build());
   }
 
-  private static ManagedChannel withToken(ManagedChannel channel, String token) {
+  /** The channel, its calls carrying {@code Authorization: Bearer token} (closed with the channel underneath). */
+  private static io.grpc.Channel withToken(io.grpc.Channel channel, String token) {
     Metadata headers = new Metadata();
     headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-    return new ForwardingChannel(channel, MetadataUtils.newAttachHeadersInterceptor(headers));
+    return io.grpc.ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers));
   }
 
   private ManagedChannel track(ManagedChannel channel) {
@@ -372,52 +373,6 @@ class SecurityTest {
         throw new AssertionError("timed out waiting for " + what);
       }
       Thread.sleep(200);
-    }
-  }
-
-  /** A channel whose calls carry extra headers, closed with the channel underneath. */
-  private static final class ForwardingChannel extends ManagedChannel {
-    private final ManagedChannel delegate;
-    private final io.grpc.Channel intercepted;
-
-    ForwardingChannel(ManagedChannel delegate, io.grpc.ClientInterceptor interceptor) {
-      this.delegate = delegate;
-      this.intercepted = io.grpc.ClientInterceptors.intercept(delegate, interceptor);
-    }
-
-    @Override
-    public <Q, R> io.grpc.ClientCall<Q, R> newCall(io.grpc.MethodDescriptor<Q, R> method, io.grpc.CallOptions options) {
-      return intercepted.newCall(method, options);
-    }
-
-    @Override
-    public String authority() {
-      return delegate.authority();
-    }
-
-    @Override
-    public ManagedChannel shutdown() {
-      return delegate.shutdown();
-    }
-
-    @Override
-    public boolean isShutdown() {
-      return delegate.isShutdown();
-    }
-
-    @Override
-    public boolean isTerminated() {
-      return delegate.isTerminated();
-    }
-
-    @Override
-    public ManagedChannel shutdownNow() {
-      return delegate.shutdownNow();
-    }
-
-    @Override
-    public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
-      return delegate.awaitTermination(timeout, unit);
     }
   }
 }

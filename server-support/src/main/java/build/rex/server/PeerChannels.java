@@ -31,6 +31,17 @@ public final class PeerChannels implements AutoCloseable {
         .build();
   }
 
+  /**
+   * A one-off channel with the cluster's internal certificate, for tools and tests that talk
+   * to a worker or an internal port the way peers do (the files are read once).
+   */
+  public static ManagedChannel openInternal(String target, build.rex.server.security.InternalTlsConfig tls)
+      throws java.io.IOException {
+    try (build.rex.server.security.TlsCredentials credentials = new build.rex.server.security.TlsCredentials()) {
+      return open(target, credentials.internalChannel(tls));
+    }
+  }
+
   /** The channel to {@code address}; after {@link #close} one that is already shut down. */
   public synchronized ManagedChannel get(String address) {
     if (closed) {

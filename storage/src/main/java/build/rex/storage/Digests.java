@@ -66,11 +66,8 @@ public final class Digests {
     if (hash.length() != HASH_HEX_LENGTH) {
       return "hash '" + hash + "' has " + hash.length() + " characters; a SHA-256 hash has " + HASH_HEX_LENGTH;
     }
-    for (int i = 0; i < hash.length(); i++) {
-      char c = hash.charAt(i);
-      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-        return "hash '" + hash + "' is not lowercase hexadecimal";
-      }
+    if (!isHash(hash)) {
+      return "hash '" + hash + "' is not lowercase hexadecimal";
     }
     if (digest.getSizeBytes() < 0) {
       return "size_bytes " + digest.getSizeBytes() + " is negative";
@@ -79,6 +76,28 @@ public final class Digests {
       return "size_bytes is 0 but hash '" + hash + "' is not the hash of the empty blob";
     }
     return null;
+  }
+
+  /** Whether {@code hash} is 64 lowercase hex digits: the only strings that may become file names. */
+  public static boolean isHash(String hash) {
+    if (hash.length() != HASH_HEX_LENGTH) {
+      return false;
+    }
+    for (int i = 0; i < hash.length(); i++) {
+      char c = hash.charAt(i);
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** @throws InvalidArgumentException naming {@code field} when the digest is not well formed */
+  public static void check(String field, Digest digest) throws InvalidArgumentException {
+    String problem = problemWith(digest);
+    if (problem != null) {
+      throw new InvalidArgumentException(field + ": " + problem);
+    }
   }
 
   /** Returns null when the digest function is one this server serves, or what is wrong. */

@@ -22,7 +22,7 @@ import java.util.Set;
 public record MerkleTree(Digest root, Map<Digest, Directory> directories, Set<Digest> missingDirectories) {
 
   public static MerkleTree load(BlobStore cas, Digest root) throws IOException, InvalidArgumentException {
-    checkDigest("input_root_digest", root);
+    Digests.check("input_root_digest", root);
     Map<Digest, Directory> directories = new LinkedHashMap<>();
     Set<Digest> missing = new HashSet<>();
     Set<Digest> seen = new HashSet<>(List.of(root));
@@ -106,19 +106,13 @@ public record MerkleTree(Digest root, Map<Digest, Directory> directories, Set<Di
 
   private static void checkDigests(Directory directory) throws InvalidArgumentException {
     for (FileNode file : directory.getFilesList()) {
-      checkDigest("file '" + file.getName() + "' digest", file.getDigest());
+      Digests.check("file '" + file.getName() + "' digest", file.getDigest());
     }
     for (DirectoryNode child : directory.getDirectoriesList()) {
-      checkDigest("directory '" + child.getName() + "' digest", child.getDigest());
+      Digests.check("directory '" + child.getName() + "' digest", child.getDigest());
     }
   }
 
-  private static void checkDigest(String field, Digest digest) throws InvalidArgumentException {
-    String problem = Digests.problemWith(digest);
-    if (problem != null) {
-      throw new InvalidArgumentException(field + ": " + problem);
-    }
-  }
 
   /** Every file blob the present directories name. */
   public Set<Digest> fileDigests() {

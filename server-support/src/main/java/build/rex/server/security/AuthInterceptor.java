@@ -130,8 +130,13 @@ public final class AuthInterceptor implements ServerInterceptor {
       if (lease != null) {
         leases.add(lease);
       }
-      delegate = Contexts.interceptCall(Context.current().withValue(IDENTITY, identity), call, headers, next);
+      start();
       return true;
+    }
+
+    /** Starts the service's side of the call, with the caller's identity in its context. */
+    private void start() {
+      delegate = Contexts.interceptCall(Context.current().withValue(IDENTITY, identity), call, headers, next);
     }
 
     @Override
@@ -141,7 +146,7 @@ public final class AuthInterceptor implements ServerInterceptor {
       }
       if (delegate == null) {
         // No request at all: let the service say what it says to an empty call.
-        delegate = Contexts.interceptCall(Context.current().withValue(IDENTITY, identity), call, headers, next);
+        start();
       }
       delegate.onHalfClose();
     }

@@ -24,9 +24,9 @@ public final class ReloadingFile<T> {
   private final Path path;
   private final Parser<T> parser;
   private final Clock clock;
-  private T value;
+  private volatile T value;
   private String version;
-  private long nextCheck;
+  private volatile long nextCheck;
 
   /** Reads the file now: a server must not start with credentials it cannot read. */
   public ReloadingFile(Path path, Parser<T> parser, Clock clock) throws IOException {
@@ -48,14 +48,20 @@ public final class ReloadingFile<T> {
     this(path, parser, Clock.systemUTC());
   }
 
-  /** The value of the file as it last parsed. */
-  public synchronized T get() {
+  /** The value of the file as it last parsed; called on every request, so it takes no lock. */
+  public T get() {
+    if (clock.millis() >= nextCheck) {
+      checkForChange();
+    }
+    return value;
+  }
+
+  private synchronized void checkForChange() {
     long now = clock.millis();
     if (now >= nextCheck) {
       nextCheck = now + CHECK_INTERVAL_MILLIS;
       reloadIfChanged();
     }
-    return value;
   }
 
   private void reloadIfChanged() {

@@ -124,7 +124,7 @@ public final class DiskBlobStore implements BlobStore {
 
   private Path pathOf(String hash) {
     // The services check digests; this is the last line before a hash becomes a file name.
-    if (hash.length() != 64 || !hash.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+    if (!Digests.isHash(hash)) {
       throw new IllegalArgumentException("not a SHA-256 hash: '" + hash + "'");
     }
     return blobRoot.resolve(hash.substring(0, 2)).resolve(hash);

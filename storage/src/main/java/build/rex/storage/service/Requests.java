@@ -19,9 +19,6 @@ public final class Requests {
   }
 
   public static void checkDigest(String field, Digest digest) throws InvalidArgumentException {
-    String problem = Digests.problemWith(digest);
-    if (problem != null) {
-      throw new InvalidArgumentException(field + ": " + problem);
-    }
+    Digests.check(field, digest);
   }
 }

@@ -1,7 +1,7 @@
 package build.rex.server.security;
 
 import java.io.IOException;
-import java.io.Reader;
+import java.io.StringReader;
 import java.io.StringWriter;
 import java.math.BigInteger;
 import java.nio.file.Files;
@@ -131,23 +131,42 @@ public final class CertificateAuthority {
 
   public void write(Path certificateFile, Path privateKeyFile) throws IOException {
     Files.writeString(certificateFile, certificatePem());
-    writePrivate(privateKeyFile, privateKeyToPem(key));
+    writePrivate(privateKeyFile, privateKeyPem());
   }
 
   public static X509Certificate readCertificate(Path file) throws IOException {
-    try (Reader reader = Files.newBufferedReader(file); PEMParser parser = new PEMParser(reader)) {
+    return parseCertificate(Files.readString(file), file.toString());
+  }
+
+  /** A CA kept as PEM text, e.g. in a Kubernetes Secret. */
+  public static CertificateAuthority fromPem(String certificatePem, String privateKeyPem) throws IOException {
+    return new CertificateAuthority(parseCertificate(certificatePem, "the CA certificate"),
+        parsePrivateKey(privateKeyPem, "the CA key"));
+  }
+
+  public String privateKeyPem() {
+    return privateKeyToPem(key);
+  }
+
+  /** The first certificate in {@code pem}; {@code source} names it in errors. */
+  public static X509Certificate parseCertificate(String pem, String source) throws IOException {
+    try (PEMParser parser = new PEMParser(new StringReader(pem))) {
       Object object = parser.readObject();
       if (!(object instanceof X509CertificateHolder holder)) {
-        throw new IOException(file + " holds no PEM certificate");
+        throw new IOException(source + " holds no PEM certificate");
       }
       return new JcaX509CertificateConverter().getCertificate(holder);
     } catch (GeneralSecurityException e) {
-      throw new IOException(file + ": " + e.getMessage(), e);
+      throw new IOException(source + ": " + e.getMessage(), e);
     }
   }
 
   private static PrivateKey readPrivateKey(Path file) throws IOException {
-    try (Reader reader = Files.newBufferedReader(file); PEMParser parser = new PEMParser(reader)) {
+    return parsePrivateKey(Files.readString(file), file.toString());
+  }
+
+  private static PrivateKey parsePrivateKey(String pem, String source) throws IOException {
+    try (PEMParser parser = new PEMParser(new StringReader(pem))) {
       Object object = parser.readObject();
       if (object instanceof PrivateKeyInfo info) {
         return new JcaPEMKeyConverter().getPrivateKey(info);
@@ -155,7 +174,7 @@ public final class CertificateAuthority {
       if (object instanceof org.bouncycastle.openssl.PEMKeyPair pair) {
         return new JcaPEMKeyConverter().getKeyPair(pair).getPrivate();
       }
-      throw new IOException(file + " holds no PEM private key");
+      throw new IOException(source + " holds no PEM private key");
     }
   }
 

@@ -1,0 +1,39 @@
+package build.rex.operator;
+
+import build.rex.server.Endpoint;
+import build.rex.server.Validated;
+import java.util.List;
+
+/** The operator's config file (operator.yaml). Every key has a default. */
+public final class OperatorSettings implements Validated {
+  /** Namespaces whose clusters this operator runs; empty: all namespaces. */
+  public List<String> namespaces = List.of();
+  /** /metrics, /healthz and /readyz. */
+  public Endpoint admin = new Endpoint("0.0.0.0", 8080);
+  /** One of error, warn, info, debug, trace; also the clusters' servers' level. */
+  public String logLevel = "info";
+  /** Images used when a cluster names none. */
+  public String schedulerImage = "ghcr.io/rex-build/rex-scheduler:0.1.0";
+  public String workerImage = "ghcr.io/rex-build/rex-worker:0.1.0";
+  /**
+   * Where the operator reaches a cluster's scheduler admin API (to drain workers before a
+   * scale-down); {name} and {namespace} are the cluster's. The default works inside the cluster.
+   */
+  public String schedulerAdminUrl = "http://{name}-scheduler-peers.{namespace}.svc:9090";
+  /** How often a waiting scale-down checks its drains again. */
+  public int drainPollSeconds = 5;
+
+  @Override
+  public void validate() {
+    Validated.require(namespaces != null, "namespaces", "must be a list (empty: all namespaces)");
+    Validated.require(admin != null, "admin", "must be set");
+    admin.validate("admin");
+    Validated.require(List.of("error", "warn", "info", "debug", "trace").contains(logLevel), "logLevel",
+        "must be one of error, warn, info, debug, trace; got " + logLevel);
+    Validated.require(schedulerImage != null && !schedulerImage.isBlank(), "schedulerImage", "must be set");
+    Validated.require(workerImage != null && !workerImage.isBlank(), "workerImage", "must be set");
+    Validated.require(schedulerAdminUrl != null && schedulerAdminUrl.matches("https?://.+"), "schedulerAdminUrl",
+        "must be an http:// URL, got '" + schedulerAdminUrl + "'");
+    Validated.require(drainPollSeconds > 0, "drainPollSeconds", "must be positive");
+  }
+}

@@ -1,0 +1,19 @@
+package build.rex.operator.scaling;
+
+import java.io.IOException;
+import java.net.URI;
+import java.util.Optional;
+
+/** The part of a cluster's scheduler admin API the operator uses: draining a worker. */
+public interface SchedulerAdmin {
+  /** A worker as the scheduler sees it. */
+  record WorkerState(String workerId, boolean draining, boolean drained, String detail) {}
+
+  /**
+   * Asks the schedulers at {@code base} to drain {@code workerId} (a no-op when it already is)
+   * and returns the worker's state; empty when no scheduler there knows that worker.
+   *
+   * @throws IOException when the schedulers cannot be reached
+   */
+  Optional<WorkerState> drain(URI base, String workerId) throws IOException;
+}

@@ -1,0 +1,47 @@
+package build.rex.operator.tls;
+
+import build.rex.operator.api.RemoteExecutionCluster;
+import build.rex.operator.resources.ClusterPlan;
+import build.rex.operator.resources.Labels;
+import build.rex.server.security.CertificateAuthority;
+import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
+import io.fabric8.kubernetes.api.model.Service;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The client port's certificate (mode Generated): the Service's DNS names and its load balancer's address. */
+public final class ServerTlsSecret extends LeafCertificateSecret {
+  public ServerTlsSecret() {
+    super(Labels.SCHEDULER, build.rex.operator.resources.ClusterNames::serverTlsSecret);
+  }
+
+  @Override
+  protected String commonName(ClusterPlan plan) {
+    return plan.names.clientService() + "." + plan.names.namespace() + ".svc";
+  }
+
+  @Override
+  protected List<String> subjectAltNames(ClusterPlan plan, Context<RemoteExecutionCluster> context) {
+    List<String> names = new ArrayList<>(plan.names.clientDnsNames());
+    Service service = context.getClient().services().inNamespace(plan.names.namespace())
+        .withName(plan.names.clientService()).get();
+    if (service != null && service.getStatus() != null && service.getStatus().getLoadBalancer() != null
+        && service.getStatus().getLoadBalancer().getIngress() != null) {
+      for (LoadBalancerIngress ingress : service.getStatus().getLoadBalancer().getIngress()) {
+        if (ingress.getIp() != null) {
+          names.add(ingress.getIp());
+        }
+        if (ingress.getHostname() != null) {
+          names.add(ingress.getHostname());
+        }
+      }
+    }
+    return names;
+  }
+
+  @Override
+  protected CertificateAuthority issuer(CertificateAuthorities authorities) {
+    return authorities.publicCa();
+  }
+}

@@ -1,0 +1,66 @@
+package build.rex.operator;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A stand-in for the schedulers' admin HTTP API: answers {@code POST /workers/<id>/drain} the
+ * way a scheduler does (the worker's JSON, or 404 for an unknown worker) and records each call.
+ * A test decides when each worker is drained.
+ */
+public final class AdminDouble implements AutoCloseable {
+  public final List<String> drainCalls = new CopyOnWriteArrayList<>();
+  private final Map<String, Boolean> drained = new ConcurrentHashMap<>();
+  private final HttpServer server;
+
+  public AdminDouble() throws IOException {
+    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/workers/", exchange -> {
+      String path = exchange.getRequestURI().getPath();
+      String id = path.substring("/workers/".length(), path.length() - "/drain".length());
+      drainCalls.add(exchange.getRequestMethod() + " " + path);
+      Boolean done = drained.get(id);
+      byte[] body;
+      int code;
+      if (done == null) {
+        code = 404;
+        body = ("no worker '" + id + "' is connected to this scheduler\n").getBytes(StandardCharsets.UTF_8);
+      } else {
+        code = 200;
+        body = ("{\"workerId\":\"" + id + "\",\"address\":\"10.0.0.1:8981\",\"executors\":2,\"busyExecutors\":0,"
+            + "\"draining\":true,\"drained\":" + done + ",\"detail\":\""
+            + (done ? "drained: safe to remove" : "copying 12 blobs to their other owners") + "\"}")
+            .getBytes(StandardCharsets.UTF_8);
+      }
+      exchange.sendResponseHeaders(code, body.length);
+      exchange.getResponseBody().write(body);
+      exchange.close();
+    });
+    server.start();
+  }
+
+  /** A connected worker that is not drained yet. */
+  public void connect(String workerId) {
+    drained.putIfAbsent(workerId, false);
+  }
+
+  public void finishDrain(String workerId) {
+    drained.put(workerId, true);
+  }
+
+  public URI uri() {
+    return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+  }
+}

@@ -1,0 +1,476 @@
+package build.rex.operator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import build.rex.operator.api.RemoteExecutionCluster;
+import build.rex.operator.reconcile.Conditions;
+import build.rex.operator.scaling.HttpSchedulerAdmin;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The operator against fabric8's mock API server (CRUD mode), with a double of the schedulers' admin API. */
+class ClusterReconcilerTest {
+  static final String NS = "builds";
+  private MockKubernetes kube;
+  private AdminDouble admin;
+  private RexOperator operator;
+  private KubernetesClient operatorClient;
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+  @BeforeEach
+  void start() throws Exception {
+    kube = new MockKubernetes();
+    admin = new AdminDouble();
+    startOperator();
+  }
+
+  @AfterEach
+  void stop() {
+    stopOperator();
+    admin.close();
+    kube.close();
+  }
+
+  private void startOperator() {
+    OperatorSettings settings = new OperatorSettings();
+    settings.schedulerAdminUrl = admin.uri().toString();
+    settings.drainPollSeconds = 1;
+    operatorClient = kube.operatorClient();
+    operator = RexOperator.start(operatorClient, settings, registry, new HttpSchedulerAdmin());
+  }
+
+  private void stopOperator() {
+    if (operator != null) {
+      operator.close();
+      operatorClient.close();
+      operator = null;
+    }
+  }
+
+  private RemoteExecutionCluster applyExample(String name) throws Exception {
+    return kube.apply(Files.readString(Path.of("..", "crds", "examples", name)), NS);
+  }
+
+  private <T extends HasMetadata> T get(Class<T> type, String name) {
+    return kube.client.resources(type).inNamespace(NS).withName(name).get();
+  }
+
+  private <T extends HasMetadata> T await(Class<T> type, String name) throws InterruptedException {
+    return MockKubernetes.await(type.getSimpleName() + " " + name, () -> get(type, name));
+  }
+
+  private RemoteExecutionCluster cluster() {
+    return get(RemoteExecutionCluster.class, "build");
+  }
+
+  private Condition condition(String type) {
+    return Conditions.find(cluster().getStatus(), type);
+  }
+
+  private void edit(java.util.function.Consumer<RemoteExecutionCluster> change) {
+    kube.client.resources(RemoteExecutionCluster.class).inNamespace(NS).withName("build").edit(cluster -> {
+      change.accept(cluster);
+      return cluster;
+    });
+  }
+
+  private void workerPods(int count) {
+    for (int i = 0; i < count; i++) {
+      kube.client.pods().inNamespace(NS).resource(new PodBuilder().withNewMetadata().withName("build-worker-" + i)
+          .withNamespace(NS).endMetadata().build()).createOr(existing -> existing.update());
+    }
+  }
+
+  @Test
+  void aMinimalClusterGetsEveryObjectWithTheRightSpecs() throws Exception {
+    RemoteExecutionCluster applied = applyExample("minimal.yaml");
+    Deployment schedulers = await(Deployment.class, "build-scheduler");
+    StatefulSet workers = await(StatefulSet.class, "build-worker");
+    Service client = await(Service.class, "build");
+    Service schedulerPeers = await(Service.class, "build-scheduler-peers");
+    Service workerPeers = await(Service.class, "build-workers");
+    await(ConfigMap.class, "build-scheduler-config");
+    await(ConfigMap.class, "build-worker-config");
+    await(PodDisruptionBudget.class, "build-scheduler");
+    PodDisruptionBudget workerBudget = await(PodDisruptionBudget.class, "build-worker");
+    for (String secret : List.of("build-ca", "build-tls", "build-internal-tls", "build-client-tls")) {
+      await(Secret.class, secret);
+    }
+
+    assertEquals(2, schedulers.getSpec().getReplicas());
+    var schedulerPod = schedulers.getSpec().getTemplate().getSpec();
+    assertEquals("/readyz", schedulerPod.getContainers().get(0).getReadinessProbe().getHttpGet().getPath());
+    assertEquals(9090, schedulerPod.getContainers().get(0).getLivenessProbe().getHttpGet().getPort().getIntVal());
+    assertNotNull(schedulerPod.getAffinity().getPodAntiAffinity());
+    assertEquals(List.of("--config", "/etc/rex/config/scheduler.yaml"), schedulerPod.getContainers().get(0).getArgs());
+    assertEquals("ghcr.io/rex-build/rex-scheduler:0.1.0", schedulerPod.getContainers().get(0).getImage());
+
+    assertEquals("LoadBalancer", client.getSpec().getType());
+    assertEquals(443, client.getSpec().getPorts().get(0).getPort());
+    assertEquals(8980, client.getSpec().getPorts().get(0).getTargetPort().getIntVal());
+    assertEquals("None", schedulerPeers.getSpec().getClusterIP());
+    assertTrue(schedulerPeers.getSpec().getPublishNotReadyAddresses());
+    assertEquals("None", workerPeers.getSpec().getClusterIP());
+
+    assertEquals(3, workers.getSpec().getReplicas());
+    assertEquals("build-workers", workers.getSpec().getServiceName());
+    assertEquals("50Gi", workers.getSpec().getVolumeClaimTemplates().get(0).getSpec().getResources().getRequests()
+        .get("storage").toString());
+    assertEquals("Delete", workers.getSpec().getPersistentVolumeClaimRetentionPolicy().getWhenDeleted());
+    var workerContainer = workers.getSpec().getTemplate().getSpec().getContainers().get(0);
+    // 2 executors of 1 cpu and 2Gi, plus 1Gi for the worker process; requests equal limits.
+    assertEquals(new Quantity("2000m"), workerContainer.getResources().getRequests().get("cpu"));
+    assertEquals(new Quantity("5120Mi"), workerContainer.getResources().getRequests().get("memory"));
+    assertEquals(workerContainer.getResources().getRequests(), workerContainer.getResources().getLimits());
+    assertEquals(1, workerBudget.getSpec().getMaxUnavailable().getIntVal());
+
+    // Owned by the cluster, so deleting it deletes them.
+    for (HasMetadata owned : List.<HasMetadata>of(schedulers, workers, client, schedulerPeers, workerPeers, workerBudget,
+        get(Secret.class, "build-ca"), get(ConfigMap.class, "build-worker-config"))) {
+      var owner = owned.getMetadata().getOwnerReferences().get(0);
+      assertEquals(applied.getMetadata().getUid(), owner.getUid(), owned.getKind());
+      assertEquals("RemoteExecutionCluster", owner.getKind());
+      assertEquals("rex-operator", owned.getMetadata().getLabels().get("app.kubernetes.io/managed-by"));
+    }
+    assertNotNull(schedulers.getSpec().getTemplate().getMetadata().getAnnotations().get("rex.build/config-hash"));
+  }
+
+  @Test
+  void statusAndPrinterColumnsAreFilledAndTheClusterTurnsReady() throws Exception {
+    applyExample("minimal.yaml");
+    await(StatefulSet.class, "build-worker");
+    RemoteExecutionCluster waiting = MockKubernetes.await("status", () -> {
+      var c = cluster();
+      return c.getStatus() != null && c.getStatus().workers != null ? c : null;
+    });
+    assertEquals("0/2", waiting.getStatus().schedulers);
+    assertEquals("0/3", waiting.getStatus().workers);
+    assertEquals(waiting.getMetadata().getGeneration(), waiting.getStatus().observedGeneration);
+    assertEquals("False", condition(Conditions.READY).getStatus());
+    assertTrue(condition(Conditions.READY).getMessage().contains("0/3 workers ready"), condition(Conditions.READY).getMessage());
+    assertEquals("True", condition(Conditions.PROGRESSING).getStatus());
+
+    // What Kubernetes' controllers would do: pods ready, a load balancer address.
+    kube.client.apps().deployments().inNamespace(NS).withName("build-scheduler")
+        .editStatus(d -> { d.setStatus(new io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder()
+            .withReplicas(2).withReadyReplicas(2).build()); return d; });
+    kube.client.apps().statefulSets().inNamespace(NS).withName("build-worker")
+        .editStatus(s -> { s.setStatus(new io.fabric8.kubernetes.api.model.apps.StatefulSetStatusBuilder()
+            .withReplicas(3).withReadyReplicas(3).build()); return s; });
+    kube.client.services().inNamespace(NS).withName("build").editStatus(s -> {
+      s.setStatus(new io.fabric8.kubernetes.api.model.ServiceStatusBuilder().withNewLoadBalancer()
+          .withIngress(new io.fabric8.kubernetes.api.model.LoadBalancerIngressBuilder().withIp("203.0.113.7").build()).endLoadBalancer().build());
+      return s;
+    });
+    RemoteExecutionCluster ready = MockKubernetes.await("Ready", () ->
+        "True".equals(condition(Conditions.READY).getStatus()) ? cluster() : null);
+    assertEquals("2/2", ready.getStatus().schedulers);
+    assertEquals("3/3", ready.getStatus().workers);
+    assertEquals("grpcs://203.0.113.7:443", ready.getStatus().endpoint);
+    assertEquals("False", condition(Conditions.DEGRADED).getStatus());
+    assertEquals("False", condition(Conditions.PROGRESSING).getStatus());
+    // The load balancer's address joins the server certificate, so clients can dial it.
+    Secret tls = MockKubernetes.await("certificate with the LB address", () -> {
+      Secret s = get(Secret.class, "build-tls");
+      return Certificates.altNames(s).contains("203.0.113.7") ? s : null;
+    });
+    assertTrue(Certificates.altNames(tls).contains("build.builds.svc"));
+
+    // The printer columns read these paths.
+    var columns = CrdFiles.printerColumns();
+    assertEquals(List.of("Age", "Endpoint", "Ready", "Schedulers", "Workers"), columns.keySet().stream().sorted().toList());
+    assertEquals("True", JsonPaths.read(ready, columns.get("Ready")));
+    assertEquals("2/2", JsonPaths.read(ready, columns.get("Schedulers")));
+    assertEquals("3/3", JsonPaths.read(ready, columns.get("Workers")));
+    assertEquals("grpcs://203.0.113.7:443", JsonPaths.read(ready, columns.get("Endpoint")));
+    assertNotNull(JsonPaths.read(ready, columns.get("Age")));
+
+    String metrics = registry.scrape();
+    assertTrue(metrics.contains("rex_operator_reconciliations_total{result=\"ok\"}"), metrics);
+    assertTrue(metrics.contains("rex_operator_reconcile_duration_seconds_count"), metrics);
+    assertTrue(metrics.contains("rex_operator_actions_total{action=\"created\"}"), metrics);
+  }
+
+  @Test
+  void aSpecChangeUpdatesTheObjectsAndRollsThePods() throws Exception {
+    applyExample("minimal.yaml");
+    Deployment before = await(Deployment.class, "build-scheduler");
+    StatefulSet workersBefore = await(StatefulSet.class, "build-worker");
+    String hash = before.getSpec().getTemplate().getMetadata().getAnnotations().get("rex.build/config-hash");
+    String workerHash = workersBefore.getSpec().getTemplate().getMetadata().getAnnotations().get("rex.build/config-hash");
+
+    edit(c -> {
+      c.getSpec().cas.replicationFactor = 3;
+      c.getSpec().schedulers.memory = "3Gi";
+    });
+    Deployment after = MockKubernetes.await("a rolled scheduler template", () -> {
+      Deployment d = get(Deployment.class, "build-scheduler");
+      return hash.equals(d.getSpec().getTemplate().getMetadata().getAnnotations().get("rex.build/config-hash")) ? null : d;
+    });
+    assertEquals(new Quantity("3Gi"), after.getSpec().getTemplate().getSpec().getContainers().get(0).getResources()
+        .getLimits().get("memory"));
+    assertTrue(get(ConfigMap.class, "build-scheduler-config").getData().get("scheduler.yaml").contains("replicas: 3"));
+    assertEquals(2, get(PodDisruptionBudget.class, "build-worker").getSpec().getMaxUnavailable().getIntVal());
+    // The workers' config did not change, so they keep running.
+    assertEquals(workerHash, get(StatefulSet.class, "build-worker").getSpec().getTemplate().getMetadata().getAnnotations()
+        .get("rex.build/config-hash"));
+
+    edit(c -> c.getSpec().workers.executors.get(0).count = 4);
+    StatefulSet rolled = MockKubernetes.await("a rolled worker template", () -> {
+      StatefulSet s = get(StatefulSet.class, "build-worker");
+      return workerHash.equals(s.getSpec().getTemplate().getMetadata().getAnnotations().get("rex.build/config-hash")) ? null : s;
+    });
+    assertEquals(new Quantity("4000m"), rolled.getSpec().getTemplate().getSpec().getContainers().get(0).getResources()
+        .getRequests().get("cpu"));
+  }
+
+  @Test
+  void handEditsAreUndone() throws Exception {
+    applyExample("minimal.yaml");
+    await(Deployment.class, "build-scheduler");
+    await(Service.class, "build");
+    kube.client.apps().deployments().inNamespace(NS).withName("build-scheduler").edit(d -> {
+      d.getSpec().setReplicas(7);
+      d.getSpec().getTemplate().getSpec().getContainers().get(0).setImage("evil:latest");
+      return d;
+    });
+    kube.client.services().inNamespace(NS).withName("build").edit(s -> {
+      s.getSpec().setType("NodePort");
+      return s;
+    });
+    kube.client.configMaps().inNamespace(NS).withName("build-worker-config").delete();
+    MockKubernetes.await("the Deployment restored", () -> {
+      Deployment d = get(Deployment.class, "build-scheduler");
+      return d.getSpec().getReplicas() == 2
+          && d.getSpec().getTemplate().getSpec().getContainers().get(0).getImage().endsWith("rex-scheduler:0.1.0") ? d : null;
+    });
+    MockKubernetes.await("the Service restored", () ->
+        "LoadBalancer".equals(get(Service.class, "build").getSpec().getType()) ? true : null);
+    await(ConfigMap.class, "build-worker-config");
+  }
+
+  @Test
+  void scaleUpIsImmediate() throws Exception {
+    applyExample("minimal.yaml");
+    await(StatefulSet.class, "build-worker");
+    edit(c -> c.getSpec().workers.replicas = 6);
+    MockKubernetes.await("6 workers", () -> get(StatefulSet.class, "build-worker").getSpec().getReplicas() == 6 ? true : null);
+    assertTrue(admin.drainCalls.isEmpty());
+  }
+
+  @Test
+  void scaleDownDrainsTheHighestOrdinalsFirstAndSurvivesAnOperatorRestart() throws Exception {
+    applyExample("minimal.yaml");
+    await(StatefulSet.class, "build-worker");
+    edit(c -> c.getSpec().workers.replicas = 5);
+    MockKubernetes.await("5 workers", () -> get(StatefulSet.class, "build-worker").getSpec().getReplicas() == 5 ? true : null);
+    workerPods(5);
+    for (int i = 0; i < 5; i++) {
+      admin.connect("build-worker-" + i);
+    }
+
+    edit(c -> c.getSpec().workers.replicas = 3);
+    MockKubernetes.await("drain calls for workers 3 and 4", () ->
+        admin.drainCalls.contains("POST /workers/build-worker-4/drain")
+            && admin.drainCalls.contains("POST /workers/build-worker-3/drain") ? true : null);
+    RemoteExecutionCluster waiting = MockKubernetes.await("status naming the wait", () ->
+        cluster().getStatus().scaling != null ? cluster() : null);
+    assertTrue(waiting.getStatus().scaling.contains("build-worker-3: copying 12 blobs"), waiting.getStatus().scaling);
+    assertEquals(List.of("build-worker-3", "build-worker-4"), waiting.getStatus().drainingWorkers);
+    assertEquals("Draining", condition(Conditions.PROGRESSING).getReason());
+    assertEquals(5, get(StatefulSet.class, "build-worker").getSpec().getReplicas());
+    assertFalse(admin.drainCalls.stream().anyMatch(call -> call.contains("build-worker-2")));
+
+    // The operator restarts in the middle: the new one picks the drain up from the cluster's state.
+    stopOperator();
+    admin.finishDrain("build-worker-4");
+    startOperator();
+    Thread.sleep(1500);
+    assertEquals(5, get(StatefulSet.class, "build-worker").getSpec().getReplicas(), "worker 3 is not drained yet");
+    admin.finishDrain("build-worker-3");
+    MockKubernetes.await("3 workers", () -> get(StatefulSet.class, "build-worker").getSpec().getReplicas() == 3 ? true : null);
+    RemoteExecutionCluster done = MockKubernetes.await("status cleared", () ->
+        cluster().getStatus().scaling == null ? cluster() : null);
+    assertNull(done.getStatus().drainingWorkers);
+  }
+
+  @Test
+  void unreachableSchedulersHoldTheScaleDownUntilItIsForced() throws Exception {
+    applyExample("minimal.yaml");
+    await(StatefulSet.class, "build-worker");
+    workerPods(3);
+    admin.close(); // the schedulers' admin API is gone
+    edit(c -> {
+      c.getSpec().workers.replicas = 2;
+      c.getSpec().cas.replicationFactor = 1;
+    });
+    RemoteExecutionCluster waiting = MockKubernetes.await("status naming the wait", () ->
+        cluster().getStatus().scaling != null ? cluster() : null);
+    assertTrue(waiting.getStatus().scaling.contains("unreachable"), waiting.getStatus().scaling);
+    assertTrue(waiting.getStatus().scaling.contains("rex.build/force-scale-down=true"), waiting.getStatus().scaling);
+    Thread.sleep(1500);
+    assertEquals(3, get(StatefulSet.class, "build-worker").getSpec().getReplicas());
+
+    edit(c -> c.getMetadata().getAnnotations().put(RemoteExecutionCluster.FORCE_SCALE_DOWN, "true"));
+    MockKubernetes.await("2 workers", () -> get(StatefulSet.class, "build-worker").getSpec().getReplicas() == 2 ? true : null);
+    MockKubernetes.await("the annotation removed", () ->
+        cluster().getMetadata().getAnnotations().containsKey(RemoteExecutionCluster.FORCE_SCALE_DOWN) ? null : true);
+  }
+
+  @Test
+  void aScaleDownCalledOffRestartsTheWorkersThatWereDrained() throws Exception {
+    applyExample("minimal.yaml");
+    await(StatefulSet.class, "build-worker");
+    workerPods(3);
+    admin.connect("build-worker-2");
+    edit(c -> {
+      c.getSpec().workers.replicas = 2;
+      c.getSpec().cas.replicationFactor = 1;
+    });
+    MockKubernetes.await("a drain", () -> admin.drainCalls.isEmpty() ? null : true);
+    MockKubernetes.await("draining listed", () -> cluster().getStatus().drainingWorkers != null ? true : null);
+    edit(c -> c.getSpec().workers.replicas = 3);
+    MockKubernetes.await("the drained worker restarted", () ->
+        kube.client.pods().inNamespace(NS).withName("build-worker-2").get() == null ? true : null);
+    MockKubernetes.await("status cleared", () -> cluster().getStatus().drainingWorkers == null ? true : null);
+    assertEquals(3, get(StatefulSet.class, "build-worker").getSpec().getReplicas());
+  }
+
+  @Test
+  void scalingBelowTheReplicationFactorIsRefused() throws Exception {
+    applyExample("minimal.yaml");
+    await(StatefulSet.class, "build-worker");
+    edit(c -> c.getSpec().workers.replicas = 1);
+    Condition degraded = MockKubernetes.await("Degraded", () -> {
+      Condition c = condition(Conditions.DEGRADED);
+      return c != null && "True".equals(c.getStatus()) ? c : null;
+    });
+    assertEquals("InvalidSpec", degraded.getReason());
+    assertTrue(degraded.getMessage().contains("workers.replicas (1) must be at least cas.replicationFactor (2)"),
+        degraded.getMessage());
+    assertEquals(3, get(StatefulSet.class, "build-worker").getSpec().getReplicas());
+    assertTrue(admin.drainCalls.isEmpty());
+    MockKubernetes.await("a Warning event", () -> kube.client.v1().events().inNamespace(NS).list().getItems().stream()
+        .filter(e -> "InvalidSpec".equals(e.getReason()) && e.getMessage().contains("cas.replicationFactor")).findAny()
+        .orElse(null));
+  }
+
+  @Test
+  void badSpecsAreReportedNotCrashedOn() throws Exception {
+    applyExample("minimal.yaml");
+    Deployment good = await(Deployment.class, "build-scheduler");
+    Map<String, java.util.function.Consumer<RemoteExecutionCluster>> bad = new java.util.LinkedHashMap<>();
+    bad.put("workers.executors must list at least one executor pool", c -> c.getSpec().workers.executors = List.of());
+    bad.put("schedulers.memory must be a Kubernetes quantity", c -> c.getSpec().schedulers.memory = "lots");
+    bad.put("tls.mode must be Generated, Secret or CertManager, got 'Magic'", c -> c.getSpec().tls.mode = "Magic");
+    bad.put("workers.executors[0].count must be at least 1", c -> c.getSpec().workers.executors.get(0).count = 0);
+    for (var entry : bad.entrySet()) {
+      edit(c -> {
+        c.getSpec().workers.executors = new java.util.ArrayList<>(List.of(new build.rex.operator.api.RemoteExecutionClusterSpec.ExecutorPool()));
+        c.getSpec().schedulers.memory = "2Gi";
+        c.getSpec().tls.mode = "Generated";
+        entry.getValue().accept(c);
+      });
+      Condition degraded = MockKubernetes.await(entry.getKey(), () -> {
+        Condition c = condition(Conditions.DEGRADED);
+        return c != null && c.getMessage().contains(entry.getKey()) ? c : null;
+      });
+      assertEquals("True", degraded.getStatus());
+      assertEquals("False", condition(Conditions.READY).getStatus());
+    }
+    // Nothing changed in the running cluster, and a fixed spec clears the condition.
+    assertEquals(good.getSpec(), get(Deployment.class, "build-scheduler").getSpec());
+    edit(c -> c.getSpec().workers.executors.get(0).count = 3);
+    MockKubernetes.await("Degraded cleared", () -> "False".equals(condition(Conditions.DEGRADED).getStatus()) ? true : null);
+    assertTrue(registry.scrape().contains("rex_operator_reconciliations_total{result=\"invalid\"}"));
+  }
+
+  @Test
+  void certificatesAreRenewedBeforeTheyExpireAndTheCaIsKept() throws Exception {
+    applyExample("minimal.yaml");
+    Secret first = await(Secret.class, "build-internal-tls");
+    String ca = get(Secret.class, "build-ca").getData().get("ca.crt");
+    var expiry = Certificates.notAfter(first);
+    assertTrue(expiry.isAfter(java.time.Instant.now().plus(java.time.Duration.ofDays(80))));
+    try {
+      build.rex.operator.tls.LeafCertificateSecret.useClock(java.time.Clock.offset(java.time.Clock.systemUTC(),
+          java.time.Duration.ofDays(70)));
+      edit(c -> c.getSpec().schedulers.replicas = 3); // any event: renewal is checked on every reconciliation
+      Secret renewed = MockKubernetes.await("a renewed certificate", () -> {
+        Secret s = get(Secret.class, "build-internal-tls");
+        return Certificates.notAfter(s).isAfter(expiry) ? s : null;
+      });
+      assertNotEquals(first.getData().get("tls.crt"), renewed.getData().get("tls.crt"));
+      assertEquals(ca, get(Secret.class, "build-ca").getData().get("ca.crt"));
+    } finally {
+      build.rex.operator.tls.LeafCertificateSecret.useClock(java.time.Clock.systemUTC());
+    }
+  }
+
+  @Test
+  void theFullExampleMountsTheUsersSecretsAndAsksCertManager() throws Exception {
+    applyExample("full.yaml");
+    Deployment schedulers = await(Deployment.class, "build-scheduler");
+    var volumes = schedulers.getSpec().getTemplate().getSpec().getVolumes().stream()
+        .collect(java.util.stream.Collectors.toMap(v -> v.getName(), v -> v.getSecret() == null ? "" : v.getSecret().getSecretName()));
+    assertEquals("build-tls", volumes.get("tls"));
+    assertEquals("build-client-ca", volumes.get("client-ca"));
+    assertEquals("build-tokens", volumes.get("tokens"));
+    assertEquals("build-jwks", volumes.get("jwks"));
+    assertEquals("build-backup-credentials", volumes.get("backup-credentials"));
+    var certificate = MockKubernetes.await("a cert-manager Certificate", () -> kube.client
+        .genericKubernetesResources(build.rex.operator.tls.CertManagerCertificate.CERTIFICATES)
+        .inNamespace(NS).withName("build-tls").get());
+    @SuppressWarnings("unchecked")
+    Map<String, Object> spec = (Map<String, Object>) certificate.getAdditionalProperties().get("spec");
+    assertEquals(Map.of("name", "letsencrypt", "kind", "ClusterIssuer", "group", "cert-manager.io"), spec.get("issuerRef"));
+    StatefulSet workers = await(StatefulSet.class, "build-worker");
+    assertEquals("fast-ssd", workers.getSpec().getVolumeClaimTemplates().get(0).getSpec().getStorageClassName());
+    assertEquals("Retain", workers.getSpec().getPersistentVolumeClaimRetentionPolicy().getWhenDeleted());
+    // 6 x 1 cpu + 1 x 4 cpu; 6 x 2Gi + 16Gi + 2Gi for the process.
+    var requests = workers.getSpec().getTemplate().getSpec().getContainers().get(0).getResources().getRequests();
+    assertEquals(new Quantity("10000m"), requests.get("cpu"));
+    assertEquals(new Quantity("30720Mi"), requests.get("memory"));
+    assertEquals(2, get(PodDisruptionBudget.class, "build-worker").getSpec().getMaxUnavailable().getIntVal());
+    assertEquals("nlb", get(Service.class, "build").getMetadata().getAnnotations()
+        .get("service.beta.kubernetes.io/aws-load-balancer-type"));
+  }
+
+  @Test
+  void deletingTheClusterLeavesTheOperatorRunning() throws Exception {
+    applyExample("minimal.yaml");
+    await(StatefulSet.class, "build-worker");
+    kube.client.resources(RemoteExecutionCluster.class).inNamespace(NS).withName("build").delete();
+    MockKubernetes.await("deleted", () -> cluster() == null ? true : null);
+    // The mock server has no garbage collector (the owner references above do that job); a new
+    // cluster of the same name is made from scratch by the same operator.
+    kube.client.apps().statefulSets().inNamespace(NS).withName("build-worker").delete();
+    applyExample("minimal.yaml");
+    MockKubernetes.await("the new cluster's workers", () -> get(StatefulSet.class, "build-worker"));
+    assertTrue(operator.healthy());
+  }
+}

@@ -91,11 +91,28 @@ class ClusterReconcilerTest {
     return Conditions.find(cluster().getStatus(), type);
   }
 
-  private void edit(java.util.function.Consumer<RemoteExecutionCluster> change) {
+  /** Waits until the operator has reconciled the cluster's current generation. */
+  private void awaitSettled() throws InterruptedException {
+    MockKubernetes.await("the current generation reconciled", () -> {
+      RemoteExecutionCluster c = cluster();
+      return c.getStatus() != null && c.getMetadata().getGeneration().equals(c.getStatus().observedGeneration) ? c : null;
+    });
+  }
+
+  private void edit(java.util.function.Consumer<RemoteExecutionCluster> change) throws InterruptedException {
+    awaitSettled();
     kube.client.resources(RemoteExecutionCluster.class).inNamespace(NS).withName("build").edit(cluster -> {
       change.accept(cluster);
       return cluster;
     });
+  }
+
+  /** A JSON patch, as kubectl sends it: fabric8's own serialization would drop an empty list. */
+  private void jsonPatch(String json) throws InterruptedException {
+    awaitSettled();
+    kube.client.resources(RemoteExecutionCluster.class).inNamespace(NS).withName("build")
+        .patch(new io.fabric8.kubernetes.client.dsl.base.PatchContext.Builder()
+            .withPatchType(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON).build(), json);
   }
 
   private void workerPods(int count) {
@@ -382,19 +399,24 @@ class ClusterReconcilerTest {
   @Test
   void badSpecsAreReportedNotCrashedOn() throws Exception {
     applyExample("minimal.yaml");
-    Deployment good = await(Deployment.class, "build-scheduler");
-    Map<String, java.util.function.Consumer<RemoteExecutionCluster>> bad = new java.util.LinkedHashMap<>();
-    bad.put("workers.executors must list at least one executor pool", c -> c.getSpec().workers.executors = List.of());
-    bad.put("schedulers.memory must be a Kubernetes quantity", c -> c.getSpec().schedulers.memory = "lots");
-    bad.put("tls.mode must be Generated, Secret or CertManager, got 'Magic'", c -> c.getSpec().tls.mode = "Magic");
-    bad.put("workers.executors[0].count must be at least 1", c -> c.getSpec().workers.executors.get(0).count = 0);
+    Deployment running = await(Deployment.class, "build-scheduler");
+    // Sent as kubectl would, to an API server without the CRD's schema.
+    String good = "[{\"op\":\"replace\",\"path\":\"/spec/workers/executors\",\"value\":[{\"name\":\"default\","
+        + "\"count\":2,\"cpu\":\"1\",\"memory\":\"2Gi\"}]},"
+        + "{\"op\":\"replace\",\"path\":\"/spec/schedulers/memory\",\"value\":\"2Gi\"},"
+        + "{\"op\":\"replace\",\"path\":\"/spec/tls/mode\",\"value\":\"Generated\"}]";
+    Map<String, String> bad = new java.util.LinkedHashMap<>();
+    bad.put("workers.executors must list at least one executor pool",
+        "[{\"op\":\"replace\",\"path\":\"/spec/workers/executors\",\"value\":[]}]");
+    bad.put("schedulers.memory must be a Kubernetes quantity",
+        "[{\"op\":\"replace\",\"path\":\"/spec/schedulers/memory\",\"value\":\"lots\"}]");
+    bad.put("tls.mode must be Generated, Secret or CertManager, got 'Magic'",
+        "[{\"op\":\"replace\",\"path\":\"/spec/tls/mode\",\"value\":\"Magic\"}]");
+    bad.put("workers.executors[0].count must be at least 1",
+        "[{\"op\":\"replace\",\"path\":\"/spec/workers/executors/0/count\",\"value\":0}]");
     for (var entry : bad.entrySet()) {
-      edit(c -> {
-        c.getSpec().workers.executors = new java.util.ArrayList<>(List.of(new build.rex.operator.api.RemoteExecutionClusterSpec.ExecutorPool()));
-        c.getSpec().schedulers.memory = "2Gi";
-        c.getSpec().tls.mode = "Generated";
-        entry.getValue().accept(c);
-      });
+      jsonPatch(good);
+      jsonPatch(entry.getValue());
       Condition degraded = MockKubernetes.await(entry.getKey(), () -> {
         Condition c = condition(Conditions.DEGRADED);
         return c != null && c.getMessage().contains(entry.getKey()) ? c : null;
@@ -403,8 +425,8 @@ class ClusterReconcilerTest {
       assertEquals("False", condition(Conditions.READY).getStatus());
     }
     // Nothing changed in the running cluster, and a fixed spec clears the condition.
-    assertEquals(good.getSpec(), get(Deployment.class, "build-scheduler").getSpec());
-    edit(c -> c.getSpec().workers.executors.get(0).count = 3);
+    assertEquals(running.getSpec(), get(Deployment.class, "build-scheduler").getSpec());
+    jsonPatch(good);
     MockKubernetes.await("Degraded cleared", () -> "False".equals(condition(Conditions.DEGRADED).getStatus()) ? true : null);
     assertTrue(registry.scrape().contains("rex_operator_reconciliations_total{result=\"invalid\"}"));
   }
@@ -422,8 +444,9 @@ class ClusterReconcilerTest {
       edit(c -> c.getSpec().schedulers.replicas = 3); // any event: renewal is checked on every reconciliation
       Secret renewed = MockKubernetes.await("a renewed certificate", () -> {
         Secret s = get(Secret.class, "build-internal-tls");
-        return Certificates.notAfter(s).isAfter(expiry) ? s : null;
+        return s.getData().get("tls.crt").equals(first.getData().get("tls.crt")) ? null : s;
       });
+      assertFalse(Certificates.notAfter(renewed).isBefore(expiry));
       assertNotEquals(first.getData().get("tls.crt"), renewed.getData().get("tls.crt"));
       assertEquals(ca, get(Secret.class, "build-ca").getData().get("ca.crt"));
     } finally {

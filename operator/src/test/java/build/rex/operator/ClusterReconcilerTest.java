@@ -28,6 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -48,9 +49,19 @@ class ClusterReconcilerTest {
     startOperator();
   }
 
+  /** Every API call the operator made in these tests, for the RBAC check. */
+  private static final java.util.Set<String> CALLS = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  @AfterAll
+  static void theChartsRbacCoversEveryCallTheOperatorMade() {
+    assertTrue(CALLS.size() > 20, "calls recorded: " + CALLS);
+    assertEquals(List.of(), Chart.uncovered(CALLS));
+  }
+
   @AfterEach
   void stop() {
     stopOperator();
+    CALLS.addAll(kube.operatorCalls);
     admin.close();
     kube.close();
   }

@@ -18,6 +18,9 @@ public final class RexCommand {
         --tls            serve clients over TLS and let in only those with the client
                          certificate or the bearer token made in DIR/tls (default: plaintext
                          on loopback, open to every local user)
+      usage: rex operator [--config operator.yaml]
+        Runs the Kubernetes operator on this machine against the current kubeconfig context
+        (see docs/operator.md).
       """;
 
   public static void main(String[] args) throws Exception {

@@ -33,13 +33,20 @@ public final class OperatorMain {
     Logger log = LoggerFactory.getLogger(OperatorMain.class);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     KubernetesClient client = new KubernetesClientBuilder().build();
+    java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
     log.info("rex operator: API server {}, namespaces {}", client.getMasterUrl(),
         settings.namespaces.isEmpty() ? "all" : settings.namespaces);
-    RexOperator operator = RexOperator.start(client, settings, registry, new HttpSchedulerAdmin());
+    RexOperator operator = RexOperator.start(client, settings, registry, new HttpSchedulerAdmin(), cause -> {
+      if (!stopping.get()) { // watches also stop while the process shuts down
+        log.error("a watch on the API server stopped for good; exiting so the operator restarts", cause);
+        System.exit(1);
+      }
+    });
     AdminServer admin = new AdminServer(settings.admin, registry, operator::healthy).start();
     log.info("rex operator running; metrics and health on port {}", admin.port());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      stopping.set(true);
       operator.close();
       admin.close();
       client.close();

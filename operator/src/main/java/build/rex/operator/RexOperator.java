@@ -18,10 +18,15 @@ public final class RexOperator implements AutoCloseable {
     this.operator = operator;
   }
 
+  /**
+   * @param informerStopped called when a watch stops for good (JOSDK's default would exit the
+   *     JVM); the process exits so Kubernetes restarts it, tests only record it
+   */
   public static RexOperator start(KubernetesClient client, OperatorSettings settings, MeterRegistry registry,
-      SchedulerAdmin admin) {
+      SchedulerAdmin admin, java.util.function.Consumer<Throwable> informerStopped) {
     Operator operator = new Operator(overrides -> overrides
         .withKubernetesClient(client)
+        .withInformerStoppedHandler((informer, cause) -> informerStopped.accept(cause))
         .withCloseClientOnStop(false)
         // Plain updates and merge patches: they work on every API server (and fabric8's mock
         // server); the operator owns these objects outright, so there is no field ownership to share.

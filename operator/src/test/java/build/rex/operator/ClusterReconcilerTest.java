@@ -71,7 +71,8 @@ class ClusterReconcilerTest {
     settings.schedulerAdminUrl = admin.uri().toString();
     settings.drainPollSeconds = 1;
     operatorClient = kube.operatorClient();
-    operator = RexOperator.start(operatorClient, settings, registry, new HttpSchedulerAdmin());
+    // The mock server goes away at the end of each test; a watch stopping then is expected.
+    operator = RexOperator.start(operatorClient, settings, registry, new HttpSchedulerAdmin(), cause -> { });
   }
 
   private void stopOperator() {

@@ -70,7 +70,10 @@ class OperatorProcessTest {
         assertTrue(log.contains("cluster default/build: created StatefulSet build-worker"), log);
       } finally {
         process.destroy();
-        process.waitFor();
+        if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+          process.destroyForcibly();
+          throw new AssertionError("the operator did not stop within 30 s of SIGTERM");
+        }
       }
     }
   }

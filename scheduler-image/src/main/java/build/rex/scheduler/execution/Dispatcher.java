@@ -164,15 +164,16 @@ public final class Dispatcher {
   public synchronized void declined(String workerId, String operation, String executorId) {
     ConnectedWorker worker = workers.get(workerId);
     Job job = jobs.get(operation);
-    if (worker == null || job == null || worker.running.get(executorId) != job) {
+    // Matched on the job's own assignment, not on worker.running: a "free" the worker sent before
+    // it saw the assignment can clear that entry, and the declined job must not be lost with it.
+    if (worker == null || job == null || job.isDone() || !workerId.equals(job.worker)
+        || !executorId.equals(job.executor)) {
       return;
     }
-    worker.running.remove(executorId);
-    if (!job.isDone()) {
-      job.attempts--;
-      requeue(job);
-      dispatch();
-    }
+    worker.running.remove(executorId, job);
+    job.attempts--;
+    requeue(job);
+    dispatch();
   }
 
   public synchronized void started(String workerId, String operation) {

@@ -24,8 +24,10 @@ public final class ServerTlsSecret extends LeafCertificateSecret {
   @Override
   protected List<String> subjectAltNames(ClusterPlan plan, Context<RemoteExecutionCluster> context) {
     List<String> names = new ArrayList<>(plan.names.clientDnsNames());
-    Service service = context.getClient().services().inNamespace(plan.names.namespace())
-        .withName(plan.names.clientService()).get();
+    // From the informers' cache: the client Service is watched already, no call to the API server.
+    Service service = context.getSecondaryResourcesAsStream(Service.class)
+        .filter(candidate -> plan.names.clientService().equals(candidate.getMetadata().getName()))
+        .findFirst().orElse(null);
     if (service != null && service.getStatus() != null && service.getStatus().getLoadBalancer() != null
         && service.getStatus().getLoadBalancer().getIngress() != null) {
       for (LoadBalancerIngress ingress : service.getStatus().getLoadBalancer().getIngress()) {

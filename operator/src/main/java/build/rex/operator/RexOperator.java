@@ -50,6 +50,11 @@ public final class RexOperator implements AutoCloseable {
     return operator.getRuntimeInfo().isStarted() && operator.getRuntimeInfo().allEventSourcesAreHealthy();
   }
 
+  /** The event sources that are not healthy, by controller, for logs and probes. */
+  public String unhealthy() {
+    return operator.getRuntimeInfo().unhealthyEventSources().toString();
+  }
+
   @Override
   public void close() {
     operator.stop();

@@ -499,6 +499,8 @@ class ClusterReconcilerTest {
   void deletingTheClusterLeavesTheOperatorRunning() throws Exception {
     applyExample("minimal.yaml");
     await(StatefulSet.class, "build-worker");
+    // Deleted while its first reconciliation may still run: the status of the old resource must not
+    // be patched onto the new one (in the mock server that corrupted it and stopped the watch).
     kube.client.resources(RemoteExecutionCluster.class).inNamespace(NS).withName("build").delete();
     MockKubernetes.await("deleted", () -> cluster() == null ? true : null);
     // The mock server has no garbage collector (the owner references above do that job); a new
@@ -506,6 +508,7 @@ class ClusterReconcilerTest {
     kube.client.apps().statefulSets().inNamespace(NS).withName("build-worker").delete();
     applyExample("minimal.yaml");
     MockKubernetes.await("the new cluster's workers", () -> get(StatefulSet.class, "build-worker"));
-    assertTrue(operator.healthy());
+    awaitSettled();
+    assertTrue(operator.healthy(), () -> "unhealthy event sources: " + operator.unhealthy());
   }
 }

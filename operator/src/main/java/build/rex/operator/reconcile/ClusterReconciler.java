@@ -23,6 +23,7 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
@@ -31,6 +32,7 @@ import io.javaoperatorsdk.operator.api.reconciler.EventSourceUtils;
 import io.javaoperatorsdk.operator.api.reconciler.MaxReconciliationInterval;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -137,6 +139,9 @@ public final class ClusterReconciler implements Reconciler<RemoteExecutionCluste
     boolean ready = report(plan, cluster, context, decision);
     metrics.reconciled("ok", Duration.ofNanos(System.nanoTime() - started));
     UpdateControl<RemoteExecutionCluster> control;
+    if (goneFromCache(cluster, context)) {
+      return UpdateControl.noUpdate(); // deleted meanwhile; see updateErrorStatus
+    }
     if (force && decision.replicas() < (current == null ? 0 : current)) {
       // One-shot: a forced scale-down done, the next one drains again.
       cluster.getMetadata().getAnnotations().remove(RemoteExecutionCluster.FORCE_SCALE_DOWN);
@@ -154,12 +159,36 @@ public final class ClusterReconciler implements Reconciler<RemoteExecutionCluste
   public ErrorStatusUpdateControl<RemoteExecutionCluster> updateErrorStatus(RemoteExecutionCluster cluster,
       Context<RemoteExecutionCluster> context, Exception e) {
     metrics.error();
+    if (deletedMeanwhile(cluster, context, e)) {
+      // Deleted (and perhaps made again) while this reconciliation ran: the status belongs to a
+      // resource that no longer exists, and a patch computed against it must not reach its successor.
+      return ErrorStatusUpdateControl.noStatusUpdate();
+    }
     if (cluster.getStatus() == null) {
       cluster.setStatus(new RemoteExecutionClusterStatus());
     }
     String message = "reconciliation failed and is retried: " + e.getMessage();
     degraded(cluster, "ReconcileError", message);
     return ErrorStatusUpdateControl.patchStatus(cluster);
+  }
+
+  private static boolean deletedMeanwhile(RemoteExecutionCluster cluster, Context<RemoteExecutionCluster> context,
+      Exception failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof KubernetesClientException k && k.getCode() == 404 && k.getMessage() != null
+          && k.getMessage().contains("/remoteexecutionclusters/" + cluster.getMetadata().getName() + "/status")) {
+        return true;
+      }
+    }
+    return goneFromCache(cluster, context);
+  }
+
+  /** True when the operator's cache no longer holds this resource (the same UID) at all. */
+  private static boolean goneFromCache(RemoteExecutionCluster cluster, Context<RemoteExecutionCluster> context) {
+    String uid = cluster.getMetadata().getUid();
+    return context.getPrimaryCache().get(ResourceID.fromResource(cluster))
+        .map(current -> !current.getMetadata().getUid().equals(uid))
+        .orElse(true);
   }
 
   private CertificateAuthorities certificates(ClusterPlan plan, RemoteExecutionCluster cluster,

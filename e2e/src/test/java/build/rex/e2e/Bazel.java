@@ -85,6 +85,13 @@ final class Bazel {
     return start(args).await();
   }
 
+  /** {@code bazel <args> <offline flags> <remoteFlag>}, e.g. ("--remote_executor=grpc://...", "build", "//..."). */
+  Run runAgainst(String remoteFlag, String... args) throws IOException, InterruptedException {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(flags(remoteFlag));
+    return run(all.toArray(String[]::new));
+  }
+
   /** A Bazel command running in the background. */
   record Running(Process process, Path log, String description) {
     Run await() throws IOException, InterruptedException {

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
@@ -43,9 +41,7 @@ class BazelRemoteExecutionTest {
   }
 
   private static Bazel.Run run(Bazel bazel, String remoteFlag, String... args) throws Exception {
-    List<String> all = new ArrayList<>(List.of(args));
-    all.addAll(Bazel.flags(remoteFlag));
-    return bazel.run(all.toArray(String[]::new));
+    return bazel.runAgainst(remoteFlag, args);
   }
 
   @Test

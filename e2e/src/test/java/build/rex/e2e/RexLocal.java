@@ -19,13 +19,16 @@ final class RexLocal implements AutoCloseable {
   final StringBuffer output = new StringBuffer();
   private final CompletableFuture<String> readyLine = new CompletableFuture<>();
 
-  private RexLocal(int port, Path dataDir, String... extraFlags) throws IOException {
+  private RexLocal(int port, Path dataDir, java.util.Map<String, String> environment, String... extraFlags)
+      throws IOException {
     this.port = port;
     this.dataDir = dataDir;
     List<String> command = new java.util.ArrayList<>(List.of(REPO.resolve("bin/rex").toString(), "local",
         "--port", Integer.toString(port), "--data-dir", dataDir.toString()));
     command.addAll(List.of(extraFlags));
-    launcher = new ProcessBuilder(command).directory(REPO.toFile()).redirectErrorStream(true).start();
+    ProcessBuilder builder = new ProcessBuilder(command).directory(REPO.toFile()).redirectErrorStream(true);
+    builder.environment().putAll(environment);
+    launcher = builder.start();
     Thread reader = new Thread(this::readOutput, "rex-local-output");
     reader.setDaemon(true);
     reader.start();
@@ -33,13 +36,18 @@ final class RexLocal implements AutoCloseable {
 
   /** Starts a cluster and waits for its ready line. */
   static RexLocal start(Path dataDir, String... extraFlags) throws Exception {
-    RexLocal cluster = new RexLocal(freePortBlock(), dataDir, extraFlags);
+    return start(dataDir, java.util.Map.of(), extraFlags);
+  }
+
+  /** Starts a cluster with extra environment variables for the launcher and waits for its ready line. */
+  static RexLocal start(Path dataDir, java.util.Map<String, String> environment, String... extraFlags) throws Exception {
+    RexLocal cluster = new RexLocal(freePortBlock(), dataDir, environment, extraFlags);
     cluster.awaitReady();
     return cluster;
   }
 
   static RexLocal startOn(int port, Path dataDir) throws IOException {
-    return new RexLocal(port, dataDir);
+    return new RexLocal(port, dataDir, java.util.Map.of());
   }
 
   private void readOutput() {

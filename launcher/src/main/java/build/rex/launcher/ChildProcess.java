@@ -26,12 +26,12 @@ final class ChildProcess {
     this.process = process;
   }
 
-  static ChildProcess start(String name, Path jar, Path config, Path log, int adminPort) throws IOException {
-    String java = ProcessHandle.current().info().command().orElse("java");
-    ProcessBuilder builder = new ProcessBuilder(List.of(java, "-XX:+UseG1GC", "-jar", jar.toString(), "--config", config.toString()))
+  static ChildProcess start(String name, List<String> command, java.util.Map<String, String> environment, Path log,
+      int adminPort) throws IOException {
+    ProcessBuilder builder = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-    builder.environment().put("REX_PARENT_PID", Long.toString(ProcessHandle.current().pid()));
+    builder.environment().putAll(environment);
     return new ChildProcess(name, log, adminPort, builder.start());
   }
 

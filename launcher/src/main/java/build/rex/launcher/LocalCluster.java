@@ -32,6 +32,7 @@ final class LocalCluster {
   private final List<ChildProcess> workers = new ArrayList<>();
   private LocalBalancer balancer;
   private LocalCertificates certificates;
+  private ServerRuntime runtime;
   private volatile boolean stopping;
 
   LocalCluster(LocalClusterOptions options) {
@@ -54,7 +55,8 @@ final class LocalCluster {
       }
       String target = (options.tls() ? "grpcs" : "grpc") + "://127.0.0.1:" + options.port();
       System.out.println("rex local cluster ready on " + target + " (" + plural(options.schedulers(), "scheduler")
-          + ", " + plural(options.workers(), "worker") + ", data in " + options.dataDir() + ")");
+          + ", " + plural(options.workers(), "worker") + (options.images() ? ", from their container images" : "")
+          + ", data in " + options.dataDir() + ")");
       System.out.println("bazel flags: --remote_executor=" + target + clientFlags()
           + "  (or --remote_cache=" + target + " for caching only)");
       System.out.flush();
@@ -88,6 +90,12 @@ final class LocalCluster {
   }
 
   private boolean startAll() throws IOException, InterruptedException {
+    try {
+      runtime = options.images() ? PodmanRuntime.load(home, options.dataDir(), options.port()) : new JvmRuntime(home);
+    } catch (IOException e) {
+      System.err.println("rex local: " + e.getMessage());
+      return false;
+    }
     certificates = LocalCertificates.inFolder(options.dataDir().resolve("tls"));
     List<String> schedulerAddresses = new ArrayList<>();
     List<java.net.InetSocketAddress> clientPorts = new ArrayList<>();
@@ -113,8 +121,8 @@ final class LocalCluster {
       config.cluster.tls = certificates.internalTls();
       config.cluster.schedulers.addresses = schedulerAddresses;
       Path file = write(dir.resolve("scheduler.yaml"), config);
-      schedulers.add(ChildProcess.start("scheduler-" + i, home.resolve("scheduler-image/target/rex-scheduler.jar"), file,
-          dir.resolve("scheduler.log"), options.schedulerAdminPort(i)));
+      schedulers.add(start(ServerRuntime.Component.SCHEDULER, "scheduler-" + i, file, dir.resolve("scheduler.log"),
+          options.schedulerAdminPort(i)));
     }
     for (int i = 0; i < options.workers(); i++) {
       Path dir = options.dataDir().resolve("worker-" + i);
@@ -133,13 +141,18 @@ final class LocalCluster {
       config.cluster.drainOnShutdown = "actions";
       config.cluster.shutdownGraceSeconds = 10;
       Path file = write(dir.resolve("worker.yaml"), config);
-      workers.add(ChildProcess.start("worker-" + i, home.resolve("worker-image/target/rex-worker.jar"), file,
-          dir.resolve("worker.log"), options.workerAdminPort(i)));
+      workers.add(start(ServerRuntime.Component.WORKER, "worker-" + i, file, dir.resolve("worker.log"),
+          options.workerAdminPort(i)));
     }
     if (options.schedulers() > 1) {
       balancer = new LocalBalancer(options.port(), clientPorts);
     }
     return awaitReady();
+  }
+
+  private ChildProcess start(ServerRuntime.Component component, String name, Path config, Path log, int adminPort)
+      throws IOException {
+    return ChildProcess.start(name, runtime.command(component, name, config), runtime.environment(), log, adminPort);
   }
 
   private static Path write(Path file, Object config) throws IOException {

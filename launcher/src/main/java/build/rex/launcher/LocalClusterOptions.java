@@ -3,7 +3,7 @@ package build.rex.launcher;
 import java.nio.file.Path;
 
 /** The flags of {@code rex local}, checked. */
-record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers, boolean tls) {
+record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers, boolean tls, boolean images) {
   static final int MAX_SCHEDULERS = 4;
 
   static LocalClusterOptions parse(String[] args) {
@@ -12,10 +12,15 @@ record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers, 
     int workers = 1;
     int schedulers = 1;
     boolean tls = false;
+    boolean images = false;
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
       if (flag.equals("--tls")) {
         tls = true;
+        continue;
+      }
+      if (flag.equals("--images")) {
+        images = true;
         continue;
       }
       String value = flag.contains("=") ? flag.substring(flag.indexOf('=') + 1) : null;
@@ -34,7 +39,7 @@ record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers, 
         default -> throw new IllegalArgumentException("unknown flag '" + name + "'");
       }
     }
-    return new LocalClusterOptions(port, dataDir.toAbsolutePath().normalize(), workers, schedulers, tls);
+    return new LocalClusterOptions(port, dataDir.toAbsolutePath().normalize(), workers, schedulers, tls, images);
   }
 
   private static int number(String flag, String value, int min, int max) {

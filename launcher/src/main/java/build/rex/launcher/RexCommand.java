@@ -7,7 +7,7 @@ public final class RexCommand {
   private RexCommand() {}
 
   static final String USAGE = """
-      usage: rex local [--port PORT] [--data-dir DIR] [--workers N] [--schedulers N] [--tls]
+      usage: rex local [--port PORT] [--data-dir DIR] [--workers N] [--schedulers N] [--tls] [--images]
         Starts a local rex cluster on 127.0.0.1: separate scheduler and worker processes.
         The processes talk to each other over mutual TLS with certificates made in DIR/tls.
         --port PORT      client gRPC port (default 8980); the processes' own ports follow it
@@ -18,6 +18,8 @@ public final class RexCommand {
         --tls            serve clients over TLS and let in only those with the client
                          certificate or the bearer token made in DIR/tls (default: plaintext
                          on loopback, open to every local user)
+        --images         run the scheduler and worker container images (built where podman
+                         is installed, see docs/images.md) under podman instead of JVMs here
       usage: rex operator [--config operator.yaml]
         Runs the Kubernetes operator on this machine against the current kubeconfig context
         (see docs/operator.md).

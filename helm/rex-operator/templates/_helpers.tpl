@@ -30,7 +30,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   verbs: ["get", "list", "watch", "patch"]
 - apiGroups: ["rex.build"]
   resources: ["remoteexecutionclusters/status"]
-  verbs: ["patch"]
+  verbs: ["update"]
 - apiGroups: [""]
   resources: ["configmaps", "secrets", "services"]
   verbs: ["get", "list", "watch", "create", "update"]

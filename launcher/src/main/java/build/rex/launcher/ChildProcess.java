@@ -18,21 +18,24 @@ final class ChildProcess {
   final Path log;
   private final int adminPort;
   private final Process process;
+  private final Runnable afterKill;
 
-  private ChildProcess(String name, Path log, int adminPort, Process process) {
+  private ChildProcess(String name, Path log, int adminPort, Process process, Runnable afterKill) {
     this.name = name;
     this.log = log;
     this.adminPort = adminPort;
     this.process = process;
+    this.afterKill = afterKill;
   }
 
+  /** @param afterKill what else to stop when the process had to be killed (e.g. its container) */
   static ChildProcess start(String name, List<String> command, java.util.Map<String, String> environment, Path log,
-      int adminPort) throws IOException {
+      int adminPort, Runnable afterKill) throws IOException {
     ProcessBuilder builder = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     builder.environment().putAll(environment);
-    return new ChildProcess(name, log, adminPort, builder.start());
+    return new ChildProcess(name, log, adminPort, builder.start(), afterKill);
   }
 
   /** Waits until /readyz answers 200; false if the process died or time ran out. */
@@ -69,6 +72,7 @@ final class ChildProcess {
     process.destroy();
     if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
       process.destroyForcibly().waitFor();
+      afterKill.run();
     }
   }
 

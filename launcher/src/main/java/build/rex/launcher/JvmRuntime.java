@@ -24,4 +24,9 @@ final class JvmRuntime implements ServerRuntime {
   public Map<String, String> environment() {
     return Map.of("REX_PARENT_PID", Long.toString(ProcessHandle.current().pid()));
   }
+
+  /** A killed JVM is gone, its server with it. */
+  @Override
+  public void killed(String name) {
+  }
 }

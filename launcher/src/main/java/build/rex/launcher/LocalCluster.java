@@ -152,7 +152,8 @@ final class LocalCluster {
 
   private ChildProcess start(ServerRuntime.Component component, String name, Path config, Path log, int adminPort)
       throws IOException {
-    return ChildProcess.start(name, runtime.command(component, name, config), runtime.environment(), log, adminPort);
+    return ChildProcess.start(name, runtime.command(component, name, config), runtime.environment(), log, adminPort,
+        () -> runtime.killed(name));
   }
 
   private static Path write(Path file, Object config) throws IOException {

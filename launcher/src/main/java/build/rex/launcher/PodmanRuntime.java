@@ -67,4 +67,17 @@ final class PodmanRuntime implements ServerRuntime {
   public Map<String, String> environment() {
     return Map.of();
   }
+
+  /** Killing the podman client leaves its container running: remove it. */
+  @Override
+  public void killed(String name) {
+    try {
+      new ProcessBuilder("podman", "rm", "--force", "--time", "0", prefix + name).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (IOException e) {
+      System.err.println("rex local: could not remove container " + prefix + name + ": " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
 }

@@ -23,4 +23,7 @@ interface ServerRuntime {
 
   /** Environment variables the command needs on top of the launcher's own. */
   Map<String, String> environment();
+
+  /** Called after the command for {@code name} was killed, to stop whatever it had started. */
+  void killed(String name);
 }

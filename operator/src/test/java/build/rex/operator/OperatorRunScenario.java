@@ -56,22 +56,9 @@ public final class OperatorRunScenario {
       Path log = dir.resolve("operator.log");
       Process process = launch.start(kubeconfig, config, log);
       try {
-        kube.apply(Files.readString(Path.of("..", "crds", "examples", "minimal.yaml")), "default");
-        MockKubernetes.await("the worker StatefulSet", () ->
-            kube.client.resources(StatefulSet.class).inNamespace("default").withName("build-worker").get());
-        HttpClient http = HttpClient.newHttpClient();
-        String metrics = MockKubernetes.await("metrics", () -> {
-          try {
-            String body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-            return body.contains("rex_operator_reconciliations_total") ? body : null;
-          } catch (Exception e) {
-            return null;
-          }
-        });
-        assertTrue(metrics.contains("rex_operator_actions_total{action=\"created\"}"), metrics);
-        String output = Files.readString(log);
-        assertTrue(output.contains("cluster default/build: created StatefulSet build-worker"), output);
+        expectAClusterMadeAndMetrics(kube, adminPort, log);
+      } catch (AssertionError e) {
+        throw new AssertionError(e.getMessage() + "; the operator's output:\n" + Files.readString(log), e);
       } finally {
         process.destroy();
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
@@ -80,5 +67,24 @@ public final class OperatorRunScenario {
         }
       }
     }
+  }
+
+  private static void expectAClusterMadeAndMetrics(MockKubernetes kube, int adminPort, Path log) throws Exception {
+    kube.apply(Files.readString(Path.of("..", "crds", "examples", "minimal.yaml")), "default");
+    MockKubernetes.await("the worker StatefulSet", () ->
+        kube.client.resources(StatefulSet.class).inNamespace("default").withName("build-worker").get());
+    HttpClient http = HttpClient.newHttpClient();
+    String metrics = MockKubernetes.await("metrics", () -> {
+      try {
+        String body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/metrics")).build(),
+            HttpResponse.BodyHandlers.ofString()).body();
+        return body.contains("rex_operator_reconciliations_total") ? body : null;
+      } catch (Exception e) {
+        return null;
+      }
+    });
+    assertTrue(metrics.contains("rex_operator_actions_total{action=\"created\"}"), metrics);
+    String output = Files.readString(log);
+    assertTrue(output.contains("cluster default/build: created StatefulSet build-worker"), output);
   }
 }

@@ -30,6 +30,7 @@ import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceUtils;
 import io.javaoperatorsdk.operator.api.reconciler.MaxReconciliationInterval;
+import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
@@ -101,7 +102,8 @@ public final class ClusterReconciler implements Reconciler<RemoteExecutionCluste
       degraded(cluster, "InvalidSpec", message);
       Conditions.set(status, Conditions.PROGRESSING, false, "InvalidSpec", "waiting for a corrected spec", generation);
       metrics.reconciled("invalid", Duration.ofNanos(System.nanoTime() - started));
-      return UpdateControl.patchStatus(cluster);
+      writeStatus(cluster, context);
+      return UpdateControl.noUpdate();
     }
 
     ClusterPlan plan = new ClusterPlan(cluster, settings, metrics);
@@ -138,17 +140,19 @@ public final class ClusterReconciler implements Reconciler<RemoteExecutionCluste
 
     boolean ready = report(plan, cluster, context, decision);
     metrics.reconciled("ok", Duration.ofNanos(System.nanoTime() - started));
-    UpdateControl<RemoteExecutionCluster> control;
     if (goneFromCache(cluster, context)) {
       return UpdateControl.noUpdate(); // deleted meanwhile; see updateErrorStatus
     }
     if (force && decision.replicas() < (current == null ? 0 : current)) {
       // One-shot: a forced scale-down done, the next one drains again.
-      cluster.getMetadata().getAnnotations().remove(RemoteExecutionCluster.FORCE_SCALE_DOWN);
-      control = UpdateControl.patchResourceAndStatus(cluster);
-    } else {
-      control = UpdateControl.patchStatus(cluster);
+      context.getClient().resources(RemoteExecutionCluster.class).inNamespace(plan.names.namespace())
+          .withName(plan.names.cluster()).edit(latest -> {
+            latest.getMetadata().getAnnotations().remove(RemoteExecutionCluster.FORCE_SCALE_DOWN);
+            return latest;
+          });
     }
+    writeStatus(cluster, context);
+    UpdateControl<RemoteExecutionCluster> control = UpdateControl.noUpdate();
     if (decision.waitingFor() != null) {
       return control.rescheduleAfter(Duration.ofSeconds(settings.drainPollSeconds));
     }
@@ -169,7 +173,28 @@ public final class ClusterReconciler implements Reconciler<RemoteExecutionCluste
     }
     String message = "reconciliation failed and is retried: " + e.getMessage();
     degraded(cluster, "ReconcileError", message);
-    return ErrorStatusUpdateControl.patchStatus(cluster);
+    try {
+      writeStatus(cluster, context);
+    } catch (RuntimeException statusFailure) {
+      // The reconciliation is retried either way; its error is the one worth reporting.
+      e.addSuppressed(statusFailure);
+    }
+    return ErrorStatusUpdateControl.noStatusUpdate();
+  }
+
+  /**
+   * Replaces the status (PUT on /status), locked on the resourceVersion the reconciliation read:
+   * the status is the operator's alone, so a field it clears is cleared, and nothing computed
+   * from an older version lands unnoticed. On a conflict (the spec changed meanwhile) JOSDK
+   * retries on the newer version from its cache, and that change starts another reconciliation.
+   * The written resource is cached, so the next reconciliation sees this status.
+   */
+  private static void writeStatus(RemoteExecutionCluster cluster, Context<RemoteExecutionCluster> context) {
+    RemoteExecutionClusterStatus status = cluster.getStatus();
+    PrimaryUpdateAndCacheUtils.updateStatusAndCacheResource(cluster, context, latest -> {
+      latest.setStatus(status);
+      return latest;
+    });
   }
 
   private static boolean deletedMeanwhile(RemoteExecutionCluster cluster, Context<RemoteExecutionCluster> context,

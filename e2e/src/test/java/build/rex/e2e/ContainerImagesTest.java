@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,15 +25,21 @@ import org.junit.jupiter.api.io.TempDir;
 class ContainerImagesTest {
   @TempDir static Path scratch;
   private static Map<String, String> podman;
+  private static String missing;
 
   @BeforeAll
-  static void requirePodmanAndImages() throws Exception {
-    String missing = Podman.missing();
+  static void checkPodmanAndImages() throws Exception {
+    missing = Podman.missing();
     if (missing != null) {
       System.err.println("ContainerImagesTest SKIPPED: " + missing);
     }
-    Assumptions.assumeTrue(missing == null, "SKIPPED: " + missing);
     podman = Podman.environment(scratch);
+  }
+
+  /** Each test, so that the report counts them as skipped, with the reason. */
+  @BeforeEach
+  void requirePodmanAndImages() {
+    Assumptions.assumeTrue(missing == null, "SKIPPED: " + missing);
   }
 
   @Test

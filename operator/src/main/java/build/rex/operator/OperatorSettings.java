@@ -20,6 +20,11 @@ public final class OperatorSettings implements Validated {
    * scale-down); {name} and {namespace} are the cluster's. The default works inside the cluster.
    */
   public String schedulerAdminUrl = "http://{name}-scheduler-peers.{namespace}.svc:9090";
+  /**
+   * The namespace the operator runs in (the chart sets it): the clusters' NetworkPolicies let it
+   * reach the admin ports it drains workers through. Empty outside a cluster.
+   */
+  public String operatorNamespace = "";
   /** How often a waiting scale-down checks its drains again. */
   public int drainPollSeconds = 5;
 
@@ -35,5 +40,6 @@ public final class OperatorSettings implements Validated {
     Validated.require(schedulerAdminUrl != null && schedulerAdminUrl.matches("https?://.+"), "schedulerAdminUrl",
         "must be an http:// URL, got '" + schedulerAdminUrl + "'");
     Validated.require(drainPollSeconds > 0, "drainPollSeconds", "must be positive");
+    Validated.require(operatorNamespace != null, "operatorNamespace", "must be a namespace name or empty");
   }
 }

@@ -20,6 +20,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -70,6 +71,7 @@ class ClusterReconcilerTest {
     OperatorSettings settings = new OperatorSettings();
     settings.schedulerAdminUrl = admin.uri().toString();
     settings.drainPollSeconds = 1;
+    settings.operatorNamespace = "rex-system";
     operatorClient = kube.operatorClient();
     // The mock server goes away at the end of each test; a watch stopping then is expected.
     operator = RexOperator.start(operatorClient, settings, registry, new HttpSchedulerAdmin(), cause -> { });
@@ -186,6 +188,48 @@ class ClusterReconcilerTest {
       assertEquals("rex-operator", owned.getMetadata().getLabels().get("app.kubernetes.io/managed-by"));
     }
     assertNotNull(schedulers.getSpec().getTemplate().getMetadata().getAnnotations().get("rex.build/config-hash"));
+  }
+
+  @Test
+  void networkPoliciesOpenEachPortOnlyToWhoNeedsIt() throws Exception {
+    applyExample("minimal.yaml");
+    NetworkPolicy schedulers = await(NetworkPolicy.class, "build-scheduler");
+    NetworkPolicy workers = await(NetworkPolicy.class, "build-worker");
+    assertEquals("scheduler", schedulers.getSpec().getPodSelector().getMatchLabels().get("app.kubernetes.io/component"));
+    assertEquals(List.of("Ingress"), schedulers.getSpec().getPolicyTypes());
+    assertEquals(List.of(), ingress(schedulers, 8980).getFrom(), "clients from anywhere");
+    Map<String, String> clusterPods = Map.of("app.kubernetes.io/name", "rex", "app.kubernetes.io/instance", "build");
+    for (var internal : List.of(ingress(schedulers, 8982), ingress(workers, 8981))) {
+      assertEquals(clusterPods, internal.getFrom().get(0).getPodSelector().getMatchLabels());
+      assertNull(internal.getFrom().get(0).getNamespaceSelector());
+    }
+    assertEquals(List.of("rex-system"), adminNamespaces(schedulers, 9090));
+    assertEquals(List.of("rex-system"), adminNamespaces(workers, 9091));
+    assertEquals(3, schedulers.getSpec().getIngress().size(), "client, internal and admin ports, nothing else");
+    assertEquals(2, workers.getSpec().getIngress().size(), "internal and admin ports, nothing else");
+
+    edit(c -> c.getSpec().network.adminFrom = List.of("monitoring"));
+    MockKubernetes.await("the monitoring namespace let in", () ->
+        adminNamespaces(get(NetworkPolicy.class, "build-worker"), 9091).contains("monitoring") ? true : null);
+    assertEquals(List.of("rex-system", "monitoring"), adminNamespaces(get(NetworkPolicy.class, "build-scheduler"), 9090));
+
+    edit(c -> c.getSpec().network.policies = false);
+    MockKubernetes.await("the policies removed", () ->
+        get(NetworkPolicy.class, "build-scheduler") == null && get(NetworkPolicy.class, "build-worker") == null ? true : null);
+  }
+
+  private static io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule ingress(NetworkPolicy policy,
+      int port) {
+    return policy.getSpec().getIngress().stream()
+        .filter(rule -> rule.getPorts().get(0).getPort().getIntVal() == port).findFirst()
+        .orElseThrow(() -> new AssertionError("no rule for port " + port + " in " + policy.getSpec()));
+  }
+
+  private static List<String> adminNamespaces(NetworkPolicy policy, int port) {
+    var selector = ingress(policy, port).getFrom().get(0).getNamespaceSelector().getMatchExpressions().get(0);
+    assertEquals("kubernetes.io/metadata.name", selector.getKey());
+    assertEquals("In", selector.getOperator());
+    return selector.getValues();
   }
 
   @Test
@@ -510,6 +554,7 @@ class ClusterReconcilerTest {
     assertEquals(new Quantity("10000m"), requests.get("cpu"));
     assertEquals(new Quantity("30720Mi"), requests.get("memory"));
     assertEquals(2, get(PodDisruptionBudget.class, "build-worker").getSpec().getMaxUnavailable().getIntVal());
+    assertEquals(List.of("rex-system", "monitoring"), adminNamespaces(await(NetworkPolicy.class, "build-worker"), 9091));
     assertEquals("nlb", get(Service.class, "build").getMetadata().getAnnotations()
         .get("service.beta.kubernetes.io/aws-load-balancer-type"));
   }

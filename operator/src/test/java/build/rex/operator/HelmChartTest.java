@@ -45,6 +45,7 @@ class HelmChartTest {
         OperatorSettings.class);
     assertEquals(List.of(), settings.namespaces);
     assertEquals("info", settings.logLevel);
+    assertEquals("rex-system", settings.operatorNamespace, "the clusters' NetworkPolicies let the operator in");
     ClusterRoleBinding binding = only(objects, ClusterRoleBinding.class);
     assertEquals("rex-rex-operator", binding.getSubjects().get(0).getName());
     assertEquals("rex-system", binding.getSubjects().get(0).getNamespace());

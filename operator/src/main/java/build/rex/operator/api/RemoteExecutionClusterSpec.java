@@ -43,6 +43,8 @@ public class RemoteExecutionClusterSpec {
   public ClientService service = new ClientService();
   @Default("{}")
   public Backup backup = new Backup();
+  @Default("{}")
+  public Network network = new Network();
 
   /** The front door: serves clients, queues actions, shares the Action Cache. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -191,5 +193,18 @@ public class RemoteExecutionClusterSpec {
     public String prefix;
     /** A Secret with access-key-id and secret-access-key; absent: the pods' default AWS credentials. */
     public String credentialsSecretName;
+  }
+
+  /**
+   * NetworkPolicies: clients reach the client port from anywhere, the internal ports only the
+   * cluster's own pods, and the admin ports (metrics, health, drain: no authentication) only
+   * the operator's namespace and the namespaces named here.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class Network {
+    @Default("true")
+    public boolean policies = true;
+    /** Namespaces whose pods may reach the admin ports besides the operator's, e.g. Prometheus's. */
+    public List<@Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$") String> adminFrom = new ArrayList<>();
   }
 }

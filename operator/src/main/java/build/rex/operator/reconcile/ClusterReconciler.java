@@ -9,6 +9,7 @@ import build.rex.operator.resources.ClusterPlan;
 import build.rex.operator.resources.ConfigFiles;
 import build.rex.operator.resources.ConfigMaps;
 import build.rex.operator.resources.DisruptionBudgets;
+import build.rex.operator.resources.NetworkPolicies;
 import build.rex.operator.resources.SchedulerDeployment;
 import build.rex.operator.resources.Services;
 import build.rex.operator.resources.WorkerStatefulSet;
@@ -73,6 +74,8 @@ public final class ClusterReconciler implements Reconciler<RemoteExecutionCluste
   private final WorkerStatefulSet workers = new WorkerStatefulSet();
   private final DisruptionBudgets.Scheduler schedulerBudget = new DisruptionBudgets.Scheduler();
   private final DisruptionBudgets.Worker workerBudget = new DisruptionBudgets.Worker();
+  private final NetworkPolicies.Scheduler schedulerPolicy = new NetworkPolicies.Scheduler();
+  private final NetworkPolicies.Worker workerPolicy = new NetworkPolicies.Worker();
 
   public ClusterReconciler(OperatorSettings settings, OperatorMetrics metrics, WorkerScaling scaling, ClusterEvents events) {
     this.settings = settings;
@@ -84,7 +87,8 @@ public final class ClusterReconciler implements Reconciler<RemoteExecutionCluste
   @Override
   public List<EventSource<?, RemoteExecutionCluster>> prepareEventSources(EventSourceContext<RemoteExecutionCluster> context) {
     return EventSourceUtils.dependentEventSources(context, caSecret, serverTls, internalTls, clientTls, schedulerConfig,
-        workerConfig, clientService, schedulerPeers, workerPeers, schedulers, workers, schedulerBudget, workerBudget);
+        workerConfig, clientService, schedulerPeers, workerPeers, schedulers, workers, schedulerBudget, workerBudget,
+        schedulerPolicy, workerPolicy);
   }
 
   @Override
@@ -137,6 +141,19 @@ public final class ClusterReconciler implements Reconciler<RemoteExecutionCluste
     workers.reconcile(cluster, context);
     schedulerBudget.reconcile(cluster, context);
     workerBudget.reconcile(cluster, context);
+    if (plan.spec.network.policies) {
+      schedulerPolicy.reconcile(cluster, context);
+      workerPolicy.reconcile(cluster, context);
+    } else {
+      // Turned off: remove the ones made while it was on (from the cache; no call otherwise).
+      for (var policy : List.of(schedulerPolicy, workerPolicy)) {
+        policy.getSecondaryResource(cluster, context).ifPresent(existing -> {
+          metrics.action(plan.names.namespace(), plan.names.cluster(), "deleted",
+              "NetworkPolicy " + existing.getMetadata().getName());
+          policy.delete(cluster, context);
+        });
+      }
+    }
 
     boolean ready = report(plan, cluster, context, decision);
     metrics.reconciled("ok", Duration.ofNanos(System.nanoTime() - started));

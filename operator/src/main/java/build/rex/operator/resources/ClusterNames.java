@@ -89,6 +89,14 @@ public record ClusterNames(String cluster, String namespace) {
     return cluster + "-worker";
   }
 
+  public String schedulerNetworkPolicy() {
+    return cluster + "-scheduler";
+  }
+
+  public String workerNetworkPolicy() {
+    return cluster + "-worker";
+  }
+
   /** Every scheduler's internal port, through the headless Service's DNS name. */
   public String schedulerDiscovery() {
     return schedulerPeersService() + "." + namespace + ".svc:" + SCHEDULER_INTERNAL_PORT;

@@ -11,6 +11,7 @@ public final class Labels {
   public static final String MANAGED_SELECTOR = MANAGED_BY + "=" + OPERATOR;
   public static final String SCHEDULER = "scheduler";
   public static final String WORKER = "worker";
+  public static final String COMPONENT = "app.kubernetes.io/component";
 
   private Labels() {}
 
@@ -26,7 +27,7 @@ public final class Labels {
     Map<String, String> labels = new LinkedHashMap<>();
     labels.put("app.kubernetes.io/name", "rex");
     labels.put("app.kubernetes.io/instance", names.cluster());
-    labels.put("app.kubernetes.io/component", component);
+    labels.put(COMPONENT, component);
     return labels;
   }
 }

@@ -14,6 +14,8 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -132,7 +134,8 @@ class ClusterReconcilerTest {
   private void workerPods(int count) {
     for (int i = 0; i < count; i++) {
       kube.client.pods().inNamespace(NS).resource(new PodBuilder().withNewMetadata().withName("build-worker-" + i)
-          .withNamespace(NS).endMetadata().build()).createOr(existing -> existing.update());
+          .withNamespace(NS).withLabels(Map.of("app.kubernetes.io/name", "rex", "app.kubernetes.io/instance", "build",
+              "app.kubernetes.io/component", "worker")).endMetadata().build()).createOr(existing -> existing.update());
     }
   }
 
@@ -363,6 +366,51 @@ class ClusterReconcilerTest {
       StatefulSet set = get(StatefulSet.class, "build-worker");
       return set != null && set.getSpec().getReplicas() == 5 ? true : null;
     });
+  }
+
+  /** As the StatefulSet controller would make them: each worker's volume. */
+  private void workerVolumes(int count, String size) {
+    for (int i = 0; i < count; i++) {
+      kube.client.persistentVolumeClaims().inNamespace(NS).resource(new PersistentVolumeClaimBuilder()
+          .withNewMetadata().withName("cas-build-worker-" + i).withNamespace(NS).endMetadata()
+          .withNewSpec().withNewResources().withRequests(Map.of("storage", new Quantity(size))).endResources().endSpec()
+          .build()).create();
+    }
+  }
+
+  private Quantity volumeSize(int ordinal) {
+    return get(PersistentVolumeClaim.class, "cas-build-worker-" + ordinal).getSpec().getResources().getRequests().get("storage");
+  }
+
+  private StatefulSet awaitReplaced(StatefulSet before, String templateSize) throws InterruptedException {
+    return MockKubernetes.await("the worker StatefulSet replaced with " + templateSize + " volumes", () -> {
+      StatefulSet now = get(StatefulSet.class, "build-worker");
+      return now != null && !now.getMetadata().getUid().equals(before.getMetadata().getUid())
+          && new Quantity(templateSize).equals(now.getSpec().getVolumeClaimTemplates().get(0).getSpec().getResources()
+              .getRequests().get("storage")) ? now : null;
+    });
+  }
+
+  /** Kubernetes forbids changing a StatefulSet's volume templates: the operator grows and replaces instead. */
+  @Test
+  void aNewVolumeSizeGrowsTheWorkersVolumesAndReplacesTheStatefulSetKeepingItsWorkers() throws Exception {
+    applyExample("minimal.yaml");
+    StatefulSet before = await(StatefulSet.class, "build-worker");
+    workerPods(3);
+    workerVolumes(3, "50Gi");
+
+    edit(c -> c.getSpec().workers.storage.size = "80Gi");
+    StatefulSet grown = awaitReplaced(before, "80Gi");
+    assertEquals(3, grown.getSpec().getReplicas(), "every running worker kept");
+    for (int i = 0; i < 3; i++) {
+      assertEquals(new Quantity("80Gi"), volumeSize(i), "volume " + i + " grown in place");
+      assertNotNull(get(io.fabric8.kubernetes.api.model.Pod.class, "build-worker-" + i), "worker " + i + " left running");
+    }
+
+    // Volumes do not shrink: a smaller size is for new workers only.
+    edit(c -> c.getSpec().workers.storage.size = "60Gi");
+    awaitReplaced(grown, "60Gi");
+    assertEquals(new Quantity("80Gi"), volumeSize(0));
   }
 
   @Test

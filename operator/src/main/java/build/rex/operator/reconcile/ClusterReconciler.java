@@ -9,6 +9,7 @@ import build.rex.operator.resources.ClusterPlan;
 import build.rex.operator.resources.ConfigFiles;
 import build.rex.operator.resources.ConfigMaps;
 import build.rex.operator.resources.DisruptionBudgets;
+import build.rex.operator.resources.Labels;
 import build.rex.operator.resources.NetworkPolicies;
 import build.rex.operator.resources.SchedulerDeployment;
 import build.rex.operator.resources.Services;
@@ -129,7 +130,8 @@ public final class ClusterReconciler implements Reconciler<RemoteExecutionCluste
     schedulers.reconcile(cluster, context);
 
     boolean force = "true".equals(annotation(cluster, RemoteExecutionCluster.FORCE_SCALE_DOWN));
-    Integer current = workers.getSecondaryResource(cluster, context).map(set -> set.getSpec().getReplicas()).orElse(null);
+    Integer current = workers.getSecondaryResource(cluster, context).map(set -> set.getSpec().getReplicas())
+        .orElseGet(() -> runningWithoutStatefulSet(plan, context));
     WorkerScaling.Decision decision = scaling.decide(plan.names, current, plan.spec.workers.replicas, force,
         schedulerAdmin(plan.names), ordinal -> podExists(context, plan.names.workerPod(ordinal)));
     if (force && current != null && decision.replicas() < current) {
@@ -139,6 +141,10 @@ public final class ClusterReconciler implements Reconciler<RemoteExecutionCluste
     restartWorkersKeptAfterDrain(plan, status, decision, context);
     plan.workerReplicas = decision.replicas();
     workers.reconcile(cluster, context);
+    plan.warnings.forEach((reason, message) -> {
+      events.warning(cluster, reason, message);
+      metrics.action(plan.names.namespace(), plan.names.cluster(), "reported", reason + ": " + message);
+    });
     schedulerBudget.reconcile(cluster, context);
     workerBudget.reconcile(cluster, context);
     if (plan.spec.network.policies) {
@@ -320,6 +326,21 @@ public final class ClusterReconciler implements Reconciler<RemoteExecutionCluste
 
   private URI schedulerAdmin(ClusterNames names) {
     return URI.create(settings.schedulerAdminUrl.replace("{name}", names.cluster()).replace("{namespace}", names.namespace()));
+  }
+
+  /**
+   * Workers whose StatefulSet is gone while they run (being replaced, or deleted by hand with its
+   * pods orphaned): as many as the highest ordinal, so a new StatefulSet does not drop any of them
+   * undrained. Null when there are none: a new cluster.
+   */
+  private static Integer runningWithoutStatefulSet(ClusterPlan plan, Context<RemoteExecutionCluster> context) {
+    String prefix = plan.names.workerStatefulSet() + "-";
+    return context.getClient().pods().inNamespace(plan.names.namespace())
+        .withLabels(Labels.selector(plan.names, Labels.WORKER)).list().getItems().stream()
+        .map(pod -> pod.getMetadata().getName())
+        .filter(name -> name.startsWith(prefix) && name.substring(prefix.length()).matches("\\d+"))
+        .map(name -> Integer.parseInt(name.substring(prefix.length())) + 1)
+        .max(Integer::compare).orElse(null);
   }
 
   private static boolean podExists(Context<RemoteExecutionCluster> context, String pod) {

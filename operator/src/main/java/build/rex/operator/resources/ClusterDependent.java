@@ -57,7 +57,7 @@ public abstract class ClusterDependent<R extends HasMetadata> extends CRUDKubern
     return super.update(actual, desired, primary, context);
   }
 
-  private static void record(Context<RemoteExecutionCluster> context, String action, HasMetadata object) {
+  protected static void record(Context<RemoteExecutionCluster> context, String action, HasMetadata object) {
     ClusterPlan plan = ClusterPlan.of(context);
     plan.metrics.action(plan.names.namespace(), plan.names.cluster(), action,
         object.getKind() + " " + object.getMetadata().getName());

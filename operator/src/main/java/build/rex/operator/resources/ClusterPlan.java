@@ -22,6 +22,8 @@ public final class ClusterPlan {
   public String workerConfigHash = "";
   /** The worker count to run now: the spec's, or more while a scale-down waits for drains. */
   public int workerReplicas;
+  /** Problems a dependent met but worked around, by reason: the reconciler reports them as Events. */
+  public final java.util.Map<String, String> warnings = new java.util.LinkedHashMap<>();
 
   public ClusterPlan(RemoteExecutionCluster cluster, OperatorSettings settings, OperatorMetrics metrics) {
     this.names = ClusterNames.of(cluster);

@@ -1,12 +1,14 @@
 package build.rex.operator.resources;
 
 import build.rex.operator.api.RemoteExecutionCluster;
+import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import java.util.List;
 import java.util.Map;
@@ -68,6 +70,69 @@ public final class WorkerStatefulSet extends ClusterDependent<StatefulSet> {
         .endSpec()
         .endTemplate()
         .endSpec().build();
+  }
+
+  /**
+   * Kubernetes refuses any change to a StatefulSet's volume templates. When spec.workers.storage
+   * changes, the volumes of the running workers are grown in place where the size went up (the
+   * StorageClass must allow expansion; an Event says when it does not; a smaller size or another
+   * class applies to new volumes only), and the StatefulSet is replaced: deleted with its pods
+   * left running, then made again by the next reconciliation, which adopts them. Not while its
+   * replica count changes: that goes first, with the volume templates it has.
+   */
+  @Override
+  public StatefulSet update(StatefulSet actual, StatefulSet desired, RemoteExecutionCluster primary,
+      Context<RemoteExecutionCluster> context) {
+    PersistentVolumeClaim wanted = desired.getSpec().getVolumeClaimTemplates().get(0);
+    if (sameVolumes(actual.getSpec().getVolumeClaimTemplates(), wanted)) {
+      return super.update(actual, desired, primary, context);
+    }
+    if (!actual.getSpec().getReplicas().equals(desired.getSpec().getReplicas())) {
+      desired.getSpec().setVolumeClaimTemplates(actual.getSpec().getVolumeClaimTemplates());
+      return super.update(actual, desired, primary, context);
+    }
+    growVolumes(actual, wanted, context);
+    record(context, "replaced (volume template changed; pods kept)", actual);
+    context.getClient().resource(actual).withPropagationPolicy(DeletionPropagation.ORPHAN).delete();
+    return actual;
+  }
+
+  private static boolean sameVolumes(List<PersistentVolumeClaim> actual, PersistentVolumeClaim wanted) {
+    if (actual == null || actual.size() != 1) {
+      return false;
+    }
+    var spec = actual.get(0).getSpec();
+    String wantedClass = wanted.getSpec().getStorageClassName();
+    return requested(actual.get(0)).compareTo(requested(wanted)) == 0
+        && (wantedClass == null || wantedClass.equals(spec.getStorageClassName()));
+  }
+
+  private static java.math.BigDecimal requested(PersistentVolumeClaim claim) {
+    return Quantity.getAmountInBytes(claim.getSpec().getResources().getRequests().get("storage"));
+  }
+
+  /** Asks for the larger size on each running worker's volume. */
+  private static void growVolumes(StatefulSet actual, PersistentVolumeClaim wanted, Context<RemoteExecutionCluster> context) {
+    ClusterPlan plan = ClusterPlan.of(context);
+    Quantity size = wanted.getSpec().getResources().getRequests().get("storage");
+    for (int ordinal = 0; ordinal < actual.getSpec().getReplicas(); ordinal++) {
+      String name = CAS_VOLUME + "-" + plan.names.workerPod(ordinal);
+      var claim = context.getClient().persistentVolumeClaims().inNamespace(plan.names.namespace()).withName(name);
+      PersistentVolumeClaim current = claim.get();
+      if (current == null || requested(current).compareTo(requested(wanted)) >= 0) {
+        continue;
+      }
+      try {
+        claim.edit(c -> {
+          c.getSpec().getResources().getRequests().put("storage", size);
+          return c;
+        });
+        record(context, "grew to " + size, current);
+      } catch (KubernetesClientException e) {
+        plan.warnings.put("VolumeNotGrown", "PersistentVolumeClaim " + name + " stays at its size: " + e.getMessage()
+            + " (its StorageClass must allow volume expansion); new workers get " + size);
+      }
+    }
   }
 
   private static PersistentVolumeClaim volumeClaim(ClusterPlan plan) {

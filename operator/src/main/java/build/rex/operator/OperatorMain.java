@@ -37,8 +37,8 @@ public final class OperatorMain {
     log.info("rex operator: API server {}, namespaces {}", client.getMasterUrl(),
         settings.namespaces.isEmpty() ? "all" : settings.namespaces);
     RexOperator operator = RexOperator.start(client, settings, registry, new HttpSchedulerAdmin(), cause -> {
-      if (!stopping.get()) { // watches also stop while the process shuts down
-        log.error("a watch on the API server stopped for good; exiting so the operator restarts", cause);
+      if (!stopping.get()) { // watches also stop, and the Lease goes, while the process shuts down
+        log.error("the operator can no longer act; exiting so that it restarts", cause);
         System.exit(1);
       }
     });

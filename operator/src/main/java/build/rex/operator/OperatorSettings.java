@@ -25,6 +25,8 @@ public final class OperatorSettings implements Validated {
    * reach the admin ports it drains workers through. Empty outside a cluster.
    */
   public String operatorNamespace = "";
+  /** Several operator replicas (for availability) take turns: only the holder of a Lease acts. */
+  public LeaderElection leaderElection = new LeaderElection();
   /** How often a waiting scale-down checks its drains again. */
   public int drainPollSeconds = 5;
 
@@ -41,5 +43,24 @@ public final class OperatorSettings implements Validated {
         "must be an http:// URL, got '" + schedulerAdminUrl + "'");
     Validated.require(drainPollSeconds > 0, "drainPollSeconds", "must be positive");
     Validated.require(operatorNamespace != null, "operatorNamespace", "must be a namespace name or empty");
+    Validated.require(leaderElection != null, "leaderElection", "must be set");
+    Validated.require(leaderElection.leaseName != null && leaderElection.leaseName.matches("[a-z0-9]([-a-z0-9.]*[a-z0-9])?"),
+        "leaderElection.leaseName", "must be a Kubernetes object name, got '" + leaderElection.leaseName + "'");
+    Validated.require(leaderElection.leaseSeconds >= 3, "leaderElection.leaseSeconds", "must be at least 3");
+  }
+
+  /**
+   * Leader election on the Lease {@code leaseName} in {@code operatorNamespace}; without an
+   * operatorNamespace (outside a cluster) there is none, and this operator acts alone.
+   */
+  public static final class LeaderElection {
+    public boolean enabled = true;
+    public String leaseName = "rex-operator";
+    /** How long a silent leader keeps the Lease: how soon a standby takes over after a crash. */
+    public int leaseSeconds = 15;
+
+    public boolean appliesIn(String namespace) {
+      return enabled && namespace != null && !namespace.isBlank();
+    }
   }
 }

@@ -70,13 +70,49 @@ class ClusterReconcilerTest {
   }
 
   private void startOperator() {
+    operatorClient = kube.operatorClient();
+    operator = startOperator(operatorClient, registry, cause -> { });
+  }
+
+  /** An operator as the chart runs it (leader election in its namespace), with a short Lease. */
+  private RexOperator startOperator(KubernetesClient client, PrometheusMeterRegistry metrics,
+      java.util.function.Consumer<Throwable> fatal) {
     OperatorSettings settings = new OperatorSettings();
     settings.schedulerAdminUrl = admin.uri().toString();
     settings.drainPollSeconds = 1;
     settings.operatorNamespace = "rex-system";
-    operatorClient = kube.operatorClient();
+    settings.leaderElection.leaseSeconds = 3;
     // The mock server goes away at the end of each test; a watch stopping then is expected.
-    operator = RexOperator.start(operatorClient, settings, registry, new HttpSchedulerAdmin(), cause -> { });
+    return RexOperator.start(client, settings, metrics, new HttpSchedulerAdmin(), fatal);
+  }
+
+  /** A second replica stands by, healthy, doing nothing; when the leader goes, it takes over. */
+  @Test
+  void aStandbyOperatorActsOnlyOnceTheLeaderIsGone() throws Exception {
+    applyExample("minimal.yaml");
+    awaitSettled();
+    PrometheusMeterRegistry standbyMetrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    KubernetesClient standbyClient = kube.operatorClient();
+    List<Throwable> standbyFatal = new java.util.concurrent.CopyOnWriteArrayList<>();
+    RexOperator standby = startOperator(standbyClient, standbyMetrics, standbyFatal::add);
+    try {
+      MockKubernetes.await("the standby healthy", () -> standby.healthy() ? true : null);
+      edit(c -> c.getSpec().workers.replicas = 4);
+      MockKubernetes.await("4 workers", () -> get(StatefulSet.class, "build-worker").getSpec().getReplicas() == 4 ? true : null);
+      assertFalse(standbyMetrics.scrape().contains("rex_operator_reconciliations_total{"),
+          "the standby reconciled while the leader held the Lease:\n" + standbyMetrics.scrape());
+
+      stopOperator();
+      edit(c -> c.getSpec().workers.replicas = 5);
+      MockKubernetes.await("5 workers, made by the former standby",
+          () -> get(StatefulSet.class, "build-worker").getSpec().getReplicas() == 5 ? true : null);
+      assertTrue(standbyMetrics.scrape().contains("rex_operator_reconciliations_total{"), standbyMetrics.scrape());
+      assertEquals(List.of(), standbyFatal);
+    } finally {
+      standby.close();
+      standbyClient.close();
+      CALLS.addAll(kube.operatorCalls);
+    }
   }
 
   private void stopOperator() {

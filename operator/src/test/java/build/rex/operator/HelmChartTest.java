@@ -32,8 +32,10 @@ class HelmChartTest {
   @Test
   void defaultValuesRenderTheOperatorWithClusterWideRbac() {
     List<HasMetadata> objects = Chart.render(Map.of());
-    assertEquals(List.of("ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "ServiceAccount"),
-        objects.stream().map(HasMetadata::getKind).sorted().toList());
+    // The Role and RoleBinding: leader election on a Lease in the release's namespace.
+    assertEquals(List.of("ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "Role", "RoleBinding",
+        "ServiceAccount"), objects.stream().map(HasMetadata::getKind).sorted().toList());
+    assertEquals("rex-system", only(objects, io.fabric8.kubernetes.api.model.rbac.Role.class).getMetadata().getNamespace());
     Deployment deployment = only(objects, Deployment.class);
     var container = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
     assertEquals("ghcr.io/rex-build/rex-operator:0.1.0", container.getImage());
@@ -63,15 +65,16 @@ class HelmChartTest {
         .set("metrics.service.enabled", "true")
         .set("cluster.create", "true").set("cluster.name", "ci")
         .set("cluster.spec.workers.replicas", "5").set("cluster.spec.cas.replicationFactor", "3"));
-    assertEquals(List.of("ConfigMap", "Deployment", "RemoteExecutionCluster", "Role", "Role", "RoleBinding", "RoleBinding",
-        "Service", "ServiceAccount"), objects.stream().map(HasMetadata::getKind).sorted().toList());
+    assertEquals(List.of("ConfigMap", "Deployment", "RemoteExecutionCluster", "Role", "Role", "Role", "RoleBinding",
+        "RoleBinding", "RoleBinding", "Service", "ServiceAccount"), objects.stream().map(HasMetadata::getKind).sorted().toList());
     Deployment deployment = only(objects, Deployment.class);
     var container = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
     assertEquals("registry.example.com/rex/operator:1.2.3", container.getImage());
     assertEquals("1Gi", container.getResources().getLimits().get("memory").toString());
-    assertEquals(List.of("team-a", "team-b"), objects.stream().filter(o -> o instanceof Role)
+    // A Role per watched namespace, and the leader-election one in the release's.
+    assertEquals(List.of("rex-system", "team-a", "team-b"), objects.stream().filter(o -> o instanceof Role)
         .map(o -> o.getMetadata().getNamespace()).sorted().toList());
-    assertEquals(List.of("team-a", "team-b"), objects.stream().filter(o -> o instanceof RoleBinding)
+    assertEquals(List.of("rex-system", "team-a", "team-b"), objects.stream().filter(o -> o instanceof RoleBinding)
         .map(o -> o.getMetadata().getNamespace()).sorted().toList());
     OperatorSettings settings = ConfigLoader.parse(only(objects, ConfigMap.class).getData().get("operator.yaml"),
         OperatorSettings.class);

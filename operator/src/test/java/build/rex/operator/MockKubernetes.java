@@ -45,6 +45,9 @@ public final class MockKubernetes implements AutoCloseable {
           int query = path.indexOf('?');
           operatorCalls.add(request.getMethod() + " " + (query < 0 ? path : path.substring(0, query)) + (watch ? "?watch" : ""));
         }
+        if ("POST".equals(request.getMethod()) && request.getPath().endsWith("/selfsubjectrulesreviews")) {
+          return rulesReview(); // a real API server answers this; a CRUD store would echo the request
+        }
         return super.dispatch(request);
       }
     };
@@ -52,6 +55,16 @@ public final class MockKubernetes implements AutoCloseable {
     server.init();
     client = server.createClient();
     client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
+  }
+
+  /** JOSDK asks before leader election whether it may use Leases; the chart grants it. */
+  private static MockResponse rulesReview() {
+    var review = new io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReviewBuilder()
+        .withNewStatus().withIncomplete(false)
+        .addNewResourceRule().withApiGroups("coordination.k8s.io").withResources("leases")
+        .withVerbs("get", "create", "update").endResourceRule()
+        .endStatus().build();
+    return new MockResponse().setResponseCode(201).setBody(Serialization.asJson(review));
   }
 
   /** A client as the operator gets it: its calls are recorded. */

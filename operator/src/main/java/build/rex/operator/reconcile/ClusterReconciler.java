@@ -9,7 +9,6 @@ import build.rex.operator.resources.ClusterPlan;
 import build.rex.operator.resources.ConfigFiles;
 import build.rex.operator.resources.ConfigMaps;
 import build.rex.operator.resources.DisruptionBudgets;
-import build.rex.operator.resources.Labels;
 import build.rex.operator.resources.NetworkPolicies;
 import build.rex.operator.resources.SchedulerDeployment;
 import build.rex.operator.resources.Services;
@@ -25,17 +24,14 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceUtils;
 import io.javaoperatorsdk.operator.api.reconciler.MaxReconciliationInterval;
-import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
-import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -107,7 +103,7 @@ public final class ClusterReconciler implements Reconciler<RemoteExecutionCluste
       degraded(cluster, "InvalidSpec", message);
       Conditions.set(status, Conditions.PROGRESSING, false, "InvalidSpec", "waiting for a corrected spec", generation);
       metrics.reconciled("invalid", Duration.ofNanos(System.nanoTime() - started));
-      writeStatus(cluster, context);
+      ClusterStatusWriter.write(cluster, context);
       return UpdateControl.noUpdate();
     }
 
@@ -131,9 +127,9 @@ public final class ClusterReconciler implements Reconciler<RemoteExecutionCluste
 
     boolean force = "true".equals(annotation(cluster, RemoteExecutionCluster.FORCE_SCALE_DOWN));
     Integer current = workers.getSecondaryResource(cluster, context).map(set -> set.getSpec().getReplicas())
-        .orElseGet(() -> runningWithoutStatefulSet(plan, context));
+        .orElseGet(() -> WorkerPods.runningWithoutStatefulSet(plan, context));
     WorkerScaling.Decision decision = scaling.decide(plan.names, current, plan.spec.workers.replicas, force,
-        schedulerAdmin(plan.names), ordinal -> podExists(context, plan.names.workerPod(ordinal)));
+        schedulerAdmin(plan.names), ordinal -> WorkerPods.exists(context, plan.names.workerPod(ordinal)));
     if (force && current != null && decision.replicas() < current) {
       metrics.action(plan.names.namespace(), plan.names.cluster(), "forced scale-down",
           "from " + current + " to " + decision.replicas() + " workers without draining");
@@ -163,7 +159,7 @@ public final class ClusterReconciler implements Reconciler<RemoteExecutionCluste
 
     boolean ready = report(plan, cluster, context, decision);
     metrics.reconciled("ok", Duration.ofNanos(System.nanoTime() - started));
-    if (goneFromCache(cluster, context)) {
+    if (ClusterStatusWriter.goneFromCache(cluster, context)) {
       return UpdateControl.noUpdate(); // deleted meanwhile; see updateErrorStatus
     }
     if (force && decision.replicas() < (current == null ? 0 : current)) {
@@ -174,7 +170,7 @@ public final class ClusterReconciler implements Reconciler<RemoteExecutionCluste
             return latest;
           });
     }
-    writeStatus(cluster, context);
+    ClusterStatusWriter.write(cluster, context);
     UpdateControl<RemoteExecutionCluster> control = UpdateControl.noUpdate();
     if (decision.waitingFor() != null) {
       return control.rescheduleAfter(Duration.ofSeconds(settings.drainPollSeconds));
@@ -186,7 +182,7 @@ public final class ClusterReconciler implements Reconciler<RemoteExecutionCluste
   public ErrorStatusUpdateControl<RemoteExecutionCluster> updateErrorStatus(RemoteExecutionCluster cluster,
       Context<RemoteExecutionCluster> context, Exception e) {
     metrics.error();
-    if (deletedMeanwhile(cluster, context, e)) {
+    if (ClusterStatusWriter.deletedMeanwhile(cluster, context, e)) {
       // Deleted (and perhaps made again) while this reconciliation ran: the status belongs to a
       // resource that no longer exists, and a patch computed against it must not reach its successor.
       return ErrorStatusUpdateControl.noStatusUpdate();
@@ -197,46 +193,12 @@ public final class ClusterReconciler implements Reconciler<RemoteExecutionCluste
     String message = "reconciliation failed and is retried: " + e.getMessage();
     degraded(cluster, "ReconcileError", message);
     try {
-      writeStatus(cluster, context);
+      ClusterStatusWriter.write(cluster, context);
     } catch (RuntimeException statusFailure) {
       // The reconciliation is retried either way; its error is the one worth reporting.
       e.addSuppressed(statusFailure);
     }
     return ErrorStatusUpdateControl.noStatusUpdate();
-  }
-
-  /**
-   * Replaces the status (PUT on /status), locked on the resourceVersion the reconciliation read:
-   * the status is the operator's alone, so a field it clears is cleared, and nothing computed
-   * from an older version lands unnoticed. On a conflict (the spec changed meanwhile) JOSDK
-   * retries on the newer version from its cache, and that change starts another reconciliation.
-   * The written resource is cached, so the next reconciliation sees this status.
-   */
-  private static void writeStatus(RemoteExecutionCluster cluster, Context<RemoteExecutionCluster> context) {
-    RemoteExecutionClusterStatus status = cluster.getStatus();
-    PrimaryUpdateAndCacheUtils.updateStatusAndCacheResource(cluster, context, latest -> {
-      latest.setStatus(status);
-      return latest;
-    });
-  }
-
-  private static boolean deletedMeanwhile(RemoteExecutionCluster cluster, Context<RemoteExecutionCluster> context,
-      Exception failure) {
-    for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof KubernetesClientException k && k.getCode() == 404 && k.getMessage() != null
-          && k.getMessage().contains("/remoteexecutionclusters/" + cluster.getMetadata().getName() + "/status")) {
-        return true;
-      }
-    }
-    return goneFromCache(cluster, context);
-  }
-
-  /** True when the operator's cache no longer holds this resource (the same UID) at all. */
-  private static boolean goneFromCache(RemoteExecutionCluster cluster, Context<RemoteExecutionCluster> context) {
-    String uid = cluster.getMetadata().getUid();
-    return context.getPrimaryCache().get(ResourceID.fromResource(cluster))
-        .map(current -> !current.getMetadata().getUid().equals(uid))
-        .orElse(true);
   }
 
   private CertificateAuthorities certificates(ClusterPlan plan, RemoteExecutionCluster cluster,
@@ -326,26 +288,6 @@ public final class ClusterReconciler implements Reconciler<RemoteExecutionCluste
 
   private URI schedulerAdmin(ClusterNames names) {
     return URI.create(settings.schedulerAdminUrl.replace("{name}", names.cluster()).replace("{namespace}", names.namespace()));
-  }
-
-  /**
-   * Workers whose StatefulSet is gone while they run (being replaced, or deleted by hand with its
-   * pods orphaned): as many as the highest ordinal, so a new StatefulSet does not drop any of them
-   * undrained. Null when there are none: a new cluster.
-   */
-  private static Integer runningWithoutStatefulSet(ClusterPlan plan, Context<RemoteExecutionCluster> context) {
-    String prefix = plan.names.workerStatefulSet() + "-";
-    return context.getClient().pods().inNamespace(plan.names.namespace())
-        .withLabels(Labels.selector(plan.names, Labels.WORKER)).list().getItems().stream()
-        .map(pod -> pod.getMetadata().getName())
-        .filter(name -> name.startsWith(prefix) && name.substring(prefix.length()).matches("\\d+"))
-        .map(name -> Integer.parseInt(name.substring(prefix.length())) + 1)
-        .max(Integer::compare).orElse(null);
-  }
-
-  private static boolean podExists(Context<RemoteExecutionCluster> context, String pod) {
-    return context.getClient().pods().inNamespace(context.getPrimaryResource().getMetadata().getNamespace())
-        .withName(pod).get() != null;
   }
 
   private static String annotation(RemoteExecutionCluster cluster, String key) {

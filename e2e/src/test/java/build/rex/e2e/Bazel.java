@@ -52,6 +52,12 @@ final class Bazel {
     return this;
   }
 
+  /** Skips the calling test (saying why) where Debian's Bazel is missing. */
+  static void assumeInstalled() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(installed(),
+        "SKIPPED: Debian's bazel-bootstrap and bazel-rules-java are not installed (.ci/run installs them)");
+  }
+
   static boolean installed() {
     try {
       return new ProcessBuilder("bazel", "--version").start().waitFor() == 0 && Files.isDirectory(DEBIAN_RULES_JAVA);

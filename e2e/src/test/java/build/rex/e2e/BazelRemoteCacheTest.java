@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,8 +24,7 @@ class BazelRemoteCacheTest {
 
   @BeforeAll
   static void requireBazel() throws Exception {
-    Assumptions.assumeTrue(Bazel.installed(),
-        "SKIPPED: Debian's bazel-bootstrap and bazel-rules-java are not installed (.ci/run installs them)");
+    Bazel.assumeInstalled();
     bazel = new Bazel(scratch);
   }
 

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,8 +24,7 @@ class BazelRemoteExecutionTest {
 
   @BeforeAll
   static void requireBazel() throws Exception {
-    Assumptions.assumeTrue(Bazel.installed(),
-        "SKIPPED: Debian's bazel-bootstrap and bazel-rules-java are not installed (.ci/run installs them)");
+    Bazel.assumeInstalled();
     remote = new Bazel(scratch.resolve("remote"));
     local = new Bazel(scratch.resolve("local"));
   }

@@ -28,8 +28,7 @@ class BazelTlsTest {
 
   @BeforeAll
   static void requireBazel() throws Exception {
-    Assumptions.assumeTrue(Bazel.installed(),
-        "SKIPPED: Debian's bazel-bootstrap and bazel-rules-java are not installed (.ci/run installs them)");
+    Bazel.assumeInstalled();
     Assumptions.assumeTrue(Bazel.debianTcnative() != null,
         "SKIPPED: Debian's Bazel needs libnetty-tcnative-jni for TLS (.ci/run installs it)");
     bazel = new Bazel(scratch.resolve("workspace")).withTls();

@@ -19,7 +19,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,8 +36,7 @@ class ClusterChaosTest {
 
   @BeforeAll
   static void buildLocally() throws Exception {
-    Assumptions.assumeTrue(Bazel.installed(),
-        "SKIPPED: Debian's bazel-bootstrap and bazel-rules-java are not installed (.ci/run installs them)");
+    Bazel.assumeInstalled();
     Bazel local = bazel("local");
     Bazel.Run build = run(local, "--spawn_strategy=local", "build", TARGET);
     assertEquals(0, build.exitCode(), build.output());

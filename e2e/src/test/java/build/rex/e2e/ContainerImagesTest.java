@@ -44,7 +44,7 @@ class ContainerImagesTest {
 
   @Test
   void bazelRunsActionsOnTheSchedulerAndWorkerImages() throws Exception {
-    Assumptions.assumeTrue(Bazel.installed(), "SKIPPED: Debian's bazel-bootstrap is not installed");
+    Bazel.assumeInstalled();
     Bazel bazel = new Bazel(scratch.resolve("bazel"));
     try (RexLocal cluster = RexLocal.start(scratch.resolve("rex-data"), podman, "--images")) {
       assertTrue(cluster.output.toString().contains("from their container images"), cluster.output.toString());

@@ -23,22 +23,41 @@ final class ClusterStatusWriter {
    */
   static void write(RemoteExecutionCluster cluster, Context<RemoteExecutionCluster> context) {
     RemoteExecutionClusterStatus status = cluster.getStatus();
-    PrimaryUpdateAndCacheUtils.updateStatusAndCacheResource(cluster, context, latest -> {
-      latest.setStatus(status);
-      return latest;
-    });
+    String uid = cluster.getMetadata().getUid();
+    try {
+      PrimaryUpdateAndCacheUtils.updateStatusAndCacheResource(cluster, context, latest -> {
+        // A conflict retries on the cached resource: never on a successor of the same name.
+        if (!uid.equals(latest.getMetadata().getUid())) {
+          throw new ClusterGone(cluster, "was deleted and made again");
+        }
+        latest.setStatus(status);
+        return latest;
+      });
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 404) {
+        throw new ClusterGone(cluster, "was deleted");
+      }
+      throw e;
+    }
   }
 
   /** The resource was deleted (and perhaps made again) while {@code failure}'s reconciliation ran. */
   static boolean deletedMeanwhile(RemoteExecutionCluster cluster, Context<RemoteExecutionCluster> context,
       Exception failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof KubernetesClientException k && k.getCode() == 404 && k.getMessage() != null
-          && k.getMessage().contains("/remoteexecutionclusters/" + cluster.getMetadata().getName() + "/status")) {
+      if (t instanceof ClusterGone) {
         return true;
       }
     }
     return goneFromCache(cluster, context);
+  }
+
+  /** The status had nowhere to go: the resource it was computed for no longer exists. */
+  static final class ClusterGone extends RuntimeException {
+    ClusterGone(RemoteExecutionCluster cluster, String what) {
+      super("cluster " + cluster.getMetadata().getNamespace() + "/" + cluster.getMetadata().getName() + " " + what
+          + " while it was reconciled; its status is not written");
+    }
   }
 
   /** True when the operator's cache no longer holds this resource (the same UID) at all. */

@@ -17,13 +17,19 @@ final class ChildProcess {
   final String name;
   final Path log;
   private final int adminPort;
+  private final List<String> command;
+  private final java.util.Map<String, String> environment;
   private final Process process;
   private final Runnable afterKill;
+  private final long startedNanos = System.nanoTime();
 
-  private ChildProcess(String name, Path log, int adminPort, Process process, Runnable afterKill) {
+  private ChildProcess(String name, Path log, int adminPort, List<String> command, java.util.Map<String, String> environment,
+      Process process, Runnable afterKill) {
     this.name = name;
     this.log = log;
     this.adminPort = adminPort;
+    this.command = command;
+    this.environment = environment;
     this.process = process;
     this.afterKill = afterKill;
   }
@@ -35,7 +41,19 @@ final class ChildProcess {
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     builder.environment().putAll(environment);
-    return new ChildProcess(name, log, adminPort, builder.start(), afterKill);
+    return new ChildProcess(name, log, adminPort, List.copyOf(command), java.util.Map.copyOf(environment), builder.start(),
+        afterKill);
+  }
+
+  /** The same process started again, once this one has exited (what is left of it is cleaned up first). */
+  ChildProcess restart() throws IOException {
+    afterKill.run();
+    return start(name, command, environment, log, adminPort, afterKill);
+  }
+
+  /** How long the process ran. */
+  Duration uptime() {
+    return Duration.ofNanos(System.nanoTime() - startedNanos);
   }
 
   /** Waits until /readyz answers 200; false if the process died or time ran out. */

@@ -20,7 +20,8 @@ import java.util.concurrent.CompletableFuture;
  * {@code rex local}: writes a config per process under the data folder, starts the schedulers
  * and the workers as separate processes (and, with several schedulers, a balancer in front),
  * prints one line when all are ready, and stops every one of them on Ctrl-C or SIGTERM. A
- * process that dies is reported; the cluster carries on while a scheduler and a worker remain.
+ * process that dies is reported, and started again with --restart; without it, the cluster
+ * carries on while a scheduler and a worker remain.
  * A second start on the same folder finds its data again.
  */
 final class LocalCluster {
@@ -67,6 +68,10 @@ final class LocalCluster {
         }
         System.err.println("rex local: " + died.name + " exited unexpectedly (exit " + died.process().exitValue()
             + "). Last lines of " + died.log + ":\n" + died.logTail());
+        if (options.restart()) {
+          restart(died);
+          continue;
+        }
         if (schedulers.stream().noneMatch(ChildProcess::isAlive) || workers.stream().noneMatch(ChildProcess::isAlive)) {
           System.err.println("rex local: no scheduler or no worker is left; stopping the cluster");
           stopAll();
@@ -75,6 +80,23 @@ final class LocalCluster {
         System.err.println("rex local: the cluster carries on without " + died.name);
       }
     }
+  }
+
+  /**
+   * Starts a process that died again in its place; one that dies soon after it started waits a
+   * little first, so a process that cannot start does not spin.
+   */
+  private synchronized void restart(ChildProcess died) throws IOException, InterruptedException {
+    if (died.uptime().compareTo(Duration.ofSeconds(10)) < 0) {
+      Thread.sleep(2_000);
+    }
+    if (stopping) {
+      return;
+    }
+    ChildProcess again = died.restart();
+    List<ChildProcess> group = schedulers.contains(died) ? schedulers : workers;
+    group.set(group.indexOf(died), again);
+    System.err.println("rex local: restarted " + died.name);
   }
 
   /** The Bazel flags that authenticate to a cluster started with --tls. */

@@ -3,7 +3,8 @@ package build.rex.launcher;
 import java.nio.file.Path;
 
 /** The flags of {@code rex local}, checked. */
-record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers, boolean tls, boolean images) {
+record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers, boolean tls, boolean images,
+    boolean restart) {
   static final int MAX_SCHEDULERS = 4;
 
   static LocalClusterOptions parse(String[] args) {
@@ -13,6 +14,7 @@ record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers, 
     int schedulers = 1;
     boolean tls = false;
     boolean images = false;
+    boolean restart = false;
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
       if (flag.equals("--tls")) {
@@ -21,6 +23,10 @@ record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers, 
       }
       if (flag.equals("--images")) {
         images = true;
+        continue;
+      }
+      if (flag.equals("--restart")) {
+        restart = true;
         continue;
       }
       String value = flag.contains("=") ? flag.substring(flag.indexOf('=') + 1) : null;
@@ -39,7 +45,8 @@ record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers, 
         default -> throw new IllegalArgumentException("unknown flag '" + name + "'");
       }
     }
-    return new LocalClusterOptions(port, dataDir.toAbsolutePath().normalize(), workers, schedulers, tls, images);
+    return new LocalClusterOptions(port, dataDir.toAbsolutePath().normalize(), workers, schedulers, tls, images,
+        restart);
   }
 
   private static int number(String flag, String value, int min, int max) {

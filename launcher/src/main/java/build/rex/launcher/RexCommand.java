@@ -8,6 +8,7 @@ public final class RexCommand {
 
   static final String USAGE = """
       usage: rex local [--port PORT] [--data-dir DIR] [--workers N] [--schedulers N] [--tls] [--images]
+                       [--restart]
         Starts a local rex cluster on 127.0.0.1: separate scheduler and worker processes.
         The processes talk to each other over mutual TLS with certificates made in DIR/tls.
         --port PORT      client gRPC port (default 8980); the processes' own ports follow it
@@ -20,6 +21,8 @@ public final class RexCommand {
                          on loopback, open to every local user)
         --images         run the scheduler and worker container images (built where podman
                          is installed, see docs/images.md) under podman instead of JVMs here
+        --restart        start a process that exits unexpectedly again, on the same ports and
+                         data, as Kubernetes restarts a pod (default: carry on without it)
       usage: rex operator [--config operator.yaml]
         Runs the Kubernetes operator on this machine against the current kubeconfig context
         (see docs/operator.md).

@@ -110,10 +110,26 @@ public final class SchedulerConfig extends ServerConfig {
     public int defaultTimeoutSeconds = 3600;
     /** Actions asking for more are rejected with INVALID_ARGUMENT. */
     public int maxTimeoutSeconds = 3 * 3600;
-    /** How often an action may be lost with its worker before the client gets an error. */
-    public int maxAttempts = 3;
+    /**
+     * Attempts of one action that may end without a result (its worker lost, the assignment
+     * lost, the worker unable to reach its storage) before the client gets UNAVAILABLE.
+     */
+    public int maxAttempts = 5;
     /** A worker silent this long is lost and its actions run elsewhere. */
     public int workerLostAfterSeconds = 10;
+    /** An assignment the worker has not started within this time is given to another executor. */
+    public int assignmentTimeoutSeconds = 30;
+    /** The first wait before an action whose worker could not reach its storage is queued again; it doubles each time. */
+    public int retryBackoffMillis = 250;
+    /** The longest such wait. */
+    public int retryBackoffMaxMillis = 8000;
+    /**
+     * Every Execute and WaitExecution stream is sent its operation again this often while it
+     * is queued or running, so that load balancers that drop idle streams keep it open.
+     */
+    public int operationUpdateSeconds = 20;
+    /** How often the watchdog looks for operations nothing would move on. */
+    public int watchdogSeconds = 5;
     /** How long finished operations stay visible to WaitExecution and GetOperation. */
     public int finishedRetentionSeconds = 600;
     /** Platform properties compared as quantities (an executor must offer at least as much). */
@@ -165,6 +181,12 @@ public final class SchedulerConfig extends ServerConfig {
         "must be at least execution.defaultTimeoutSeconds");
     Validated.require(execution.maxAttempts > 0, "execution.maxAttempts", "must be positive");
     Validated.require(execution.workerLostAfterSeconds > 0, "execution.workerLostAfterSeconds", "must be positive");
+    Validated.require(execution.assignmentTimeoutSeconds > 0, "execution.assignmentTimeoutSeconds", "must be positive");
+    Validated.require(execution.retryBackoffMillis > 0, "execution.retryBackoffMillis", "must be positive");
+    Validated.require(execution.retryBackoffMaxMillis >= execution.retryBackoffMillis, "execution.retryBackoffMaxMillis",
+        "must be at least execution.retryBackoffMillis");
+    Validated.require(execution.operationUpdateSeconds > 0, "execution.operationUpdateSeconds", "must be positive");
+    Validated.require(execution.watchdogSeconds > 0, "execution.watchdogSeconds", "must be positive");
     Validated.require(execution.finishedRetentionSeconds > 0, "execution.finishedRetentionSeconds", "must be positive");
     // Credentials last: they name files, and a typo elsewhere is the likelier mistake.
     Validated.require(cluster.tls != null, "cluster.tls", "must be set");

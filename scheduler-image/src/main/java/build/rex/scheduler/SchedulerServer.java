@@ -7,6 +7,7 @@ import build.rex.scheduler.cluster.SchedulerPeers;
 import build.rex.scheduler.cluster.WorkerRegistry;
 import build.rex.scheduler.execution.Dispatcher;
 import build.rex.scheduler.execution.ExecutionService;
+import build.rex.scheduler.execution.OperationWatchdog;
 import build.rex.scheduler.execution.OperationsService;
 import build.rex.scheduler.execution.PlatformMatcher;
 import build.rex.scheduler.execution.WorkerConnectionService;
@@ -84,16 +85,24 @@ public final class SchedulerServer extends ServerProcess {
         Durations.fromSeconds(config.execution.defaultTimeoutSeconds),
         Durations.fromSeconds(config.execution.maxTimeoutSeconds),
         config.execution.maxAttempts,
-        Duration.ofSeconds(config.execution.finishedRetentionSeconds));
+        Duration.ofSeconds(config.execution.finishedRetentionSeconds),
+        Duration.ofSeconds(config.execution.assignmentTimeoutSeconds),
+        Duration.ofMillis(config.execution.retryBackoffMillis),
+        Duration.ofMillis(config.execution.retryBackoffMaxMillis));
     SchedulerPeers peers = new SchedulerPeers(config.cluster.schedulers, () -> advertised, schedulerChannels);
+    ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("sweeper"));
+    closeOnStop(sweeper::shutdownNow);
+    ExecutorService publisher = Executors.newCachedThreadPool(DaemonThreads.named("operation-updates"));
+    closeOnStop(publisher::shutdown);
     dispatcher = new Dispatcher(new PlatformMatcher(Set.copyOf(config.execution.numericProperties),
-        Set.copyOf(config.execution.ignoredProperties)), executionSettings, peers::operationPrefix);
+        Set.copyOf(config.execution.ignoredProperties)), executionSettings, () -> advertised, sweeper, publisher);
     registry = new WorkerRegistry(storage, config.cas.replicas,
         Duration.ofSeconds(config.execution.workerLostAfterSeconds), dispatcher::workerGone);
-    ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("sweeper"));
-    sweeper.scheduleAtFixedRate(dispatcher::sweep, 1, 1, TimeUnit.SECONDS);
-    sweeper.scheduleAtFixedRate(registry::sweep, 1, 1, TimeUnit.SECONDS);
-    closeOnStop(sweeper::shutdownNow);
+    OperationWatchdog watchdog = new OperationWatchdog(dispatcher, metrics);
+    every(sweeper, 1, dispatcher::sweep);
+    every(sweeper, 1, registry::sweep);
+    every(sweeper, config.execution.watchdogSeconds, watchdog::check);
+    every(sweeper, config.execution.operationUpdateSeconds, dispatcher::republish);
     onDrain(registry::disconnectAll);
     ExecutorService resultWriters = Executors.newCachedThreadPool(DaemonThreads.named("result-writer"));
     closeOnStop(resultWriters::shutdown);
@@ -102,6 +111,11 @@ public final class SchedulerServer extends ServerProcess {
     Gauge.builder("rex.workers.connected", registry, WorkerRegistry::size).register(metrics);
     Gauge.builder("rex.cas.repairs.pending", storage.repairer(), Repairer::pending).register(metrics);
     FunctionCounter.builder("rex.cas.repairs", storage.repairer(), Repairer::repaired).register(metrics);
+    for (Dispatcher.Ending ending : Dispatcher.Ending.values()) {
+      FunctionCounter.builder("rex.execution.attempts.ended", dispatcher, d -> d.endings(ending))
+          .description("Attempts that ended without a result, by why; each is queued again or given up on")
+          .tag("reason", ending.name().toLowerCase(java.util.Locale.ROOT)).register(metrics);
+    }
     CasSettings casSettings = new CasSettings(config.cas.maxBatchTotalSize.bytes(), CasSettings.DEFAULTS.maxTreePageSize());
     readyWhen(() -> registry.size() > 0);
     ExecutionService execution = new ExecutionService(cas, actionCache, dispatcher, executionSettings, peers);
@@ -121,6 +135,17 @@ public final class SchedulerServer extends ServerProcess {
             new AdminService(registry, dispatcher))));
     advertised = config.cluster.grpc.advertised(config.cluster.advertiseAddress, internalPort());
     new AdminRoutes(registry, dispatcher).install(this::adminRoute);
+  }
+
+  /** Runs a periodic task; one that fails is logged and runs again next time (a timer would stop it for good). */
+  private static void every(ScheduledExecutorService timer, int seconds, Runnable task) {
+    timer.scheduleAtFixedRate(() -> {
+      try {
+        task.run();
+      } catch (RuntimeException e) {
+        org.slf4j.LoggerFactory.getLogger(SchedulerServer.class).error("periodic task failed", e);
+      }
+    }, seconds, seconds, TimeUnit.SECONDS);
   }
 
   /** The gatekeeper of the client port: who is calling, may they, and are they within their limits. */

@@ -14,7 +14,8 @@ import java.util.function.BiConsumer;
 /**
  * The admin port's view of the workers, as JSON (the same messages as the gRPC AdminService):
  * {@code GET /workers} lists them, {@code POST /workers/<id>/drain} starts a drain and answers
- * the worker's state; poll it (or GET /workers) until {@code drained} is true.
+ * the worker's state; poll it (or GET /workers) until {@code drained} is true. {@code GET
+ * /operations} lists the operations this scheduler holds, each with its history.
  */
 public final class AdminRoutes {
   private final WorkerRegistry registry;
@@ -27,6 +28,16 @@ public final class AdminRoutes {
 
   public void install(BiConsumer<String, HttpHandler> route) {
     route.accept("/workers", this::handle);
+    route.accept("/operations", this::operations);
+  }
+
+  /** Every operation this scheduler holds (unfinished, and finished within the retention time) with its history. */
+  private void operations(HttpExchange exchange) throws IOException {
+    if (!exchange.getRequestMethod().equals("GET")) {
+      AdminServer.respond(exchange, 405, "text/plain", "use GET\n");
+      return;
+    }
+    json(exchange, 200, dispatcher.report());
   }
 
   private void handle(HttpExchange exchange) throws IOException {

@@ -9,12 +9,10 @@ import java.util.function.Supplier;
 
 /**
  * The cluster's schedulers as this one knows them. Operation names carry the address of the
- * scheduler that holds the operation ({@code operations/<host:port>/<id>}), so any scheduler can
- * send a client's WaitExecution or GetOperation to the right one; a name whose scheduler is no
- * longer in the cluster is simply unknown (NOT_FOUND), and the client executes again.
+ * scheduler that holds the operation ({@code execution.OperationName}), so any scheduler can
+ * send a client's WaitExecution or GetOperation to the right one.
  */
 public final class SchedulerPeers {
-  private static final String PREFIX = "operations/";
   private final SchedulerDiscovery discovery;
   private final Supplier<String> self;
   private final PeerChannels channels;
@@ -30,24 +28,11 @@ public final class SchedulerPeers {
     return self.get();
   }
 
-  /** How this scheduler's operation names begin. */
-  public String operationPrefix() {
-    return PREFIX + self() + "/";
-  }
-
   /**
-   * The channel to the scheduler that holds {@code operation}, when that is another scheduler
-   * that is still part of the cluster; never an address that only the client named.
+   * The channel to {@code owner} when that is another scheduler that is still part of the
+   * cluster; never an address that only the client named.
    */
-  public Optional<Channel> ownerOf(String operation) {
-    if (!operation.startsWith(PREFIX)) {
-      return Optional.empty();
-    }
-    int end = operation.indexOf('/', PREFIX.length());
-    if (end < 0) {
-      return Optional.empty();
-    }
-    String owner = operation.substring(PREFIX.length(), end);
+  public Optional<Channel> channelTo(String owner) {
     if (owner.equals(self())) {
       return Optional.empty();
     }

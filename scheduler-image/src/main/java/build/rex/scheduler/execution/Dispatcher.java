@@ -4,76 +4,130 @@ import build.bazel.remote.execution.v2.Action;
 import build.bazel.remote.execution.v2.Command;
 import build.bazel.remote.execution.v2.Directory;
 import build.bazel.remote.execution.v2.ExecuteResponse;
-import build.bazel.remote.execution.v2.ExecutionStage;
 import build.bazel.remote.execution.v2.Platform;
+import build.rex.scheduler.cluster.WorkerStream;
+import build.rex.scheduler.execution.Job.Attempt;
+import build.rex.scheduler.execution.Job.State;
 import build.rex.storage.InvalidArgumentException;
 import build.rex.storage.ac.ActionKey;
 import build.rex.v1.ActionFinished;
 import build.rex.v1.Assignment;
 import build.rex.v1.CancelAction;
+import build.rex.v1.Heartbeat;
 import build.rex.v1.Hello;
+import build.rex.v1.RunningAction;
 import build.rex.v1.SchedulerMessage;
-import build.rex.scheduler.cluster.WorkerStream;
 import com.google.protobuf.Duration;
 import com.google.protobuf.util.Timestamps;
 import com.google.rpc.Code;
 import com.google.rpc.Status;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.UUID;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The queue and the executors. Jobs wait in priority order (lower first, then oldest); an idle
- * executor takes the first job whose platform it satisfies. Identical in-flight actions are
- * merged unless do_not_cache. A lost worker's running jobs go back to the queue, up to a bounded
- * number of attempts. Thread-safe: every change happens under this object's lock.
+ * The queue, the executors, and every event in an operation's life. Each public method below
+ * is one event; each leads a job to exactly one of: the queue (at once or after a backoff), an
+ * executor, or completion with an ExecuteResponse that every watcher receives.
+ *
+ * <pre>
+ * event                                  job state before      outcome
+ * submit / adopt                         -                     QUEUED (or joins an identical job in flight)
+ * an executor is free                    QUEUED                ASSIGNED to it (best job first)
+ * worker declined the assignment         ASSIGNED              QUEUED, attempt not counted
+ * worker started it                      ASSIGNED              RUNNING
+ * worker finished it                     ASSIGNED, RUNNING     STORING_RESULT, then COMPLETED
+ * worker could not reach its storage     ASSIGNED, RUNNING     RETRY_WAIT (backoff), then QUEUED
+ * worker left or reconnected             ASSIGNED, RUNNING     QUEUED
+ * heartbeat: worker does not have it     ASSIGNED, RUNNING     QUEUED
+ * not started within assignmentTimeout   ASSIGNED              QUEUED
+ * any of the last four, maxAttempts over ASSIGNED, RUNNING     COMPLETED with UNAVAILABLE (the client retries)
+ * client cancelled                       any but COMPLETED     COMPLETED with CANCELLED, worker told to stop
+ * the watchdog finds it orphaned         any but COMPLETED     QUEUED (a bug: logged and counted)
+ * </pre>
+ *
+ * Reports from workers name the attempt they are about; a report about any other attempt than
+ * the job's current one is stale and changes nothing. A client stream that breaks only loses
+ * its watcher; the job goes on and a later WaitExecution finds it. Thread-safe: every change
+ * happens under this object's lock; watchers are sent updates outside it.
  */
 public final class Dispatcher {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+
+  /** Why an attempt ended without a result, which decides what happens next. */
+  public enum Ending {
+    DECLINED(false, false), WORKER_LOST(true, false), ASSIGNMENT_LOST(true, false), STORAGE_UNREACHABLE(true, true);
+
+    final boolean counts;
+    final boolean backoff;
+
+    Ending(boolean counts, boolean backoff) {
+      this.counts = counts;
+      this.backoff = backoff;
+    }
+  }
+
   private final PlatformMatcher matcher;
   private final ExecutionSettings settings;
+  private final Supplier<String> owner;
+  private final ScheduledExecutorService timer;
+  private final Executor publisher;
   private final AtomicLong sequence = new AtomicLong();
+  private long attempts;
+  /** Every job this scheduler holds, by its own name. */
   private final Map<String, Job> jobs = new LinkedHashMap<>();
+  /** Names of other schedulers' operations taken over here, to the job that carries them on. */
+  private final Map<String, Job> adopted = new HashMap<>();
   private final Map<ActionKey, Job> mergeable = new HashMap<>();
   private final TreeSet<Job> queue = new TreeSet<>(
       Comparator.<Job>comparingInt(job -> job.priority).thenComparingLong(job -> job.sequence));
   private final Map<String, ConnectedWorker> workers = new LinkedHashMap<>();
-  private final java.util.function.Supplier<String> operationPrefix;
+  private final Map<Ending, AtomicLong> endings = new EnumMap<>(Ending.class);
 
-  /** @param operationPrefix starts every operation name, e.g. operations/10.0.0.7:8980/ (names the owner) */
-  public Dispatcher(PlatformMatcher matcher, ExecutionSettings settings,
-      java.util.function.Supplier<String> operationPrefix) {
+  /**
+   * @param owner this scheduler's address in operation names
+   * @param timer runs retries after their backoff
+   * @param publisher sends updates to watchers (inlining outputs may read the CAS)
+   */
+  public Dispatcher(PlatformMatcher matcher, ExecutionSettings settings, Supplier<String> owner,
+      ScheduledExecutorService timer, Executor publisher) {
     this.matcher = matcher;
     this.settings = settings;
-    this.operationPrefix = operationPrefix;
+    this.owner = owner;
+    this.timer = timer;
+    this.publisher = publisher;
+    for (Ending ending : Ending.values()) {
+      endings.put(ending, new AtomicLong());
+    }
   }
 
-  /** A worker's stream and its executors. */
+  /** A worker's stream and its executors, as this scheduler sees them. */
   private static final class ConnectedWorker {
     final String id;
     final WorkerStream stream;
     final Map<String, Platform> executors = new LinkedHashMap<>();
-    final Set<String> free = new java.util.LinkedHashSet<>();
+    final Set<String> free = new LinkedHashSet<>();
+    /** Executor to the job whose current attempt it has. */
     final Map<String, Job> running = new HashMap<>();
 
     ConnectedWorker(Hello hello, WorkerStream stream) {
       this.id = hello.getWorkerId();
       this.stream = stream;
       hello.getExecutorsList().forEach(e -> executors.put(e.getExecutorId(), e.getProperties()));
-    }
-
-    void send(SchedulerMessage message) {
-      stream.send(message);
     }
   }
 
@@ -104,6 +158,8 @@ public final class Dispatcher {
     }
   }
 
+  // ---- events from clients ----
+
   /** Queues an execution, or joins an identical one already in flight. */
   public synchronized Job submit(ActionKey key, Action action, Command command, Platform platform, int priority,
       List<Directory> inputDirectories) {
@@ -113,7 +169,7 @@ public final class Dispatcher {
         return running;
       }
     }
-    Job job = new Job(operationPrefix.get() + UUID.randomUUID(), key, action, command, platform, priority,
+    Job job = new Job(OperationName.create(key, owner.get()).toString(), key, action, command, platform, priority,
         sequence.incrementAndGet(), Timestamps.now(), inputDirectories);
     jobs.put(job.name, job);
     if (!action.getDoNotCache()) {
@@ -124,13 +180,48 @@ public final class Dispatcher {
     return job;
   }
 
+  /**
+   * Carries on an operation whose owner is gone (it died, or this is it, restarted): the action
+   * is queued again here under a new name of this scheduler's, and the old name leads to it.
+   */
+  public synchronized Job adopt(OperationName name, Action action, Command command, Platform platform,
+      List<Directory> inputDirectories) {
+    Job known = find(name.toString());
+    if (known != null) {
+      return known;
+    }
+    Job job = submit(name.key(), action, command, platform, 0, inputDirectories);
+    adopted.put(name.toString(), job);
+    log.info("took over operation {} (its scheduler is gone) as {}", name, job.name);
+    return job;
+  }
+
   public synchronized Job find(String name) {
-    return jobs.get(name);
+    Job job = jobs.get(name);
+    return job != null ? job : adopted.get(name);
   }
 
   public synchronized List<Job> list() {
     return new ArrayList<>(jobs.values());
   }
+
+  /** Cancels a job: dropped from the queue, or its process tree killed by the worker. */
+  public synchronized boolean cancel(String name) {
+    Job job = find(name);
+    if (job == null || job.isDone()) {
+      return false;
+    }
+    Attempt attempt = job.attempt;
+    ConnectedWorker worker = attempt == null ? null : workers.get(attempt.worker());
+    if (worker != null) {
+      worker.stream.send(cancelMessage(job.name, attempt.id()));
+    }
+    detach(job);
+    complete(job, failure(Code.CANCELLED, "the operation was cancelled"), "cancelled by a client");
+    return true;
+  }
+
+  // ---- events from workers ----
 
   public synchronized void workerConnected(Hello hello, WorkerStream stream) {
     ConnectedWorker previous = workers.get(hello.getWorkerId());
@@ -140,10 +231,21 @@ public final class Dispatcher {
     workers.put(hello.getWorkerId(), new ConnectedWorker(hello, stream));
   }
 
+  /** The worker left the cluster (see WorkerRegistry); its running jobs go back to the queue. */
+  public synchronized void workerGone(String workerId, String why) {
+    ConnectedWorker worker = workers.get(workerId);
+    if (worker != null) {
+      lose(worker, why);
+    }
+  }
+
+  /**
+   * The executor is idle. Ignored while it has an attempt of ours: the worker sent this before
+   * it saw that assignment, which it will take or decline.
+   */
   public synchronized void executorFree(String workerId, String executorId) {
     ConnectedWorker worker = workers.get(workerId);
-    if (worker != null && worker.executors.containsKey(executorId)) {
-      worker.running.remove(executorId);
+    if (worker != null && worker.executors.containsKey(executorId) && !worker.running.containsKey(executorId)) {
       worker.free.add(executorId);
       dispatch();
     }
@@ -157,88 +259,227 @@ public final class Dispatcher {
     }
   }
 
-  /**
-   * The executor had already taken another scheduler's work: the job goes back to its place in
-   * the queue and the attempt does not count. The executor stays busy until it says it is free.
-   */
-  public synchronized void declined(String workerId, String operation, String executorId) {
-    ConnectedWorker worker = workers.get(workerId);
-    Job job = jobs.get(operation);
-    // Matched on the job's own assignment, not on worker.running: a "free" the worker sent before
-    // it saw the assignment can clear that entry, and the declined job must not be lost with it.
-    if (worker == null || job == null || job.isDone() || !workerId.equals(job.worker)
-        || !executorId.equals(job.executor)) {
-      return;
-    }
-    worker.running.remove(executorId, job);
-    job.attempts--;
-    requeue(job);
-    dispatch();
-  }
-
-  public synchronized void started(String workerId, String operation) {
-    Job job = jobs.get(operation);
+  /** The executor had already taken other work (or the worker is draining): the job goes back, not counted. */
+  public synchronized void declined(String workerId, String operation, long attempt) {
+    Job job = current(workerId, operation, attempt);
     if (job != null) {
-      job.moveTo(ExecutionStage.Value.EXECUTING);
+      endAttempt(job, Ending.DECLINED, "declined by " + workerId);
+      dispatch();
     }
   }
 
-  /** A worker reported a result; returns the job when it completed it (not after a cancel). */
-  public synchronized Job finished(String workerId, ActionFinished finished) {
-    ConnectedWorker worker = workers.get(workerId);
-    if (worker != null) {
-      worker.running.remove(finished.getExecutorId());
+  public synchronized void started(String workerId, String operation, long attempt) {
+    Job job = current(workerId, operation, attempt);
+    if (job != null && job.state() == State.ASSIGNED) {
+      move(job, State.RUNNING, "started on " + workerId);
     }
-    Job job = jobs.get(finished.getOperation());
+  }
+
+  /**
+   * A worker reported the end of an attempt. Returns the job when its result is to be stored
+   * and then passed to {@link #resultStored}; null when the report was stale or the job went
+   * back to the queue (the worker could not reach its storage: a peer died under it).
+   */
+  public synchronized Job finished(String workerId, ActionFinished finished) {
+    Job job = current(workerId, finished.getOperation(), finished.getAttempt());
     if (job == null) {
       return null;
     }
-    if (finished.getResponse().getStatus().getCode() == Code.UNAVAILABLE_VALUE && !job.isDone()
-        && job.attempts < settings.maxAttempts()) {
-      // The worker could not reach a peer or the storage (one died mid-action): run it again.
-      log.info("{} failed on {} for want of storage ({}); queued again", job.name, workerId,
-          finished.getResponse().getStatus().getMessage());
-      requeue(job);
-      dispatch();
+    ExecuteResponse response = finished.getResponse();
+    if (response.getStatus().getCode() == Code.UNAVAILABLE_VALUE) {
+      endAttempt(job, Ending.STORAGE_UNREACHABLE, workerId + ": " + response.getStatus().getMessage());
       return null;
     }
-    mergeable.remove(job.key, job);
-    return job.complete(finished.getResponse()) ? job : null;
+    detach(job);
+    job.pendingResult = response;
+    move(job, State.STORING_RESULT, "finished on " + workerId);
+    return job;
   }
 
-  /** Cancels a job: dropped from the queue, or its process tree killed by the worker. */
-  public synchronized boolean cancel(String name) {
-    Job job = jobs.get(name);
-    if (job == null || job.isDone()) {
-      return false;
+  /** The result of a job {@link #finished} returned is stored (or could not be): the job completes. */
+  public synchronized void resultStored(Job job) {
+    if (job.state() == State.STORING_RESULT) {
+      complete(job, job.pendingResult, "result delivered");
     }
+  }
+
+  /**
+   * A heartbeat carries the worker's state: attempts it was sent but does not run are lost
+   * (requeued), attempts it runs that we no longer want are cancelled, and its free executors
+   * are the ones it names.
+   */
+  public synchronized void heartbeat(String workerId, Heartbeat heartbeat) {
+    ConnectedWorker worker = workers.get(workerId);
+    if (worker == null) {
+      return;
+    }
+    Map<Long, RunningAction> reported = new HashMap<>();
+    heartbeat.getRunningList().forEach(r -> reported.put(r.getAttempt(), r));
+    for (Job job : List.copyOf(worker.running.values())) {
+      long attempt = job.attempt.id();
+      if (attempt <= heartbeat.getLastAttempt() && !reported.containsKey(attempt)) {
+        endAttempt(job, Ending.ASSIGNMENT_LOST, workerId + " does not run attempt " + attempt);
+      }
+    }
+    for (RunningAction running : reported.values()) {
+      Job job = worker.running.get(running.getExecutorId());
+      if (job == null || job.attempt.id() != running.getAttempt()) {
+        worker.stream.send(cancelMessage(running.getOperation(), running.getAttempt()));
+      }
+    }
+    worker.free.clear();
+    heartbeat.getFreeExecutorsList().stream()
+        .filter(e -> worker.executors.containsKey(e) && !worker.running.containsKey(e))
+        .forEach(worker.free::add);
+    dispatch();
+  }
+
+  // ---- housekeeping ----
+
+  /** Forgets jobs finished long ago and requeues assignments never started; called every second. */
+  public synchronized void sweep() {
+    for (Job job : List.copyOf(jobs.values())) {
+      State state = job.state();
+      if (state == State.COMPLETED && job.nanosInState() > settings.finishedRetention().toNanos()) {
+        jobs.remove(job.name);
+      } else if (state == State.ASSIGNED && job.nanosInState() > settings.assignmentTimeout().toNanos()) {
+        endAttempt(job, Ending.ASSIGNMENT_LOST, "not started within " + settings.assignmentTimeout().toSeconds() + " s");
+      }
+    }
+    adopted.values().removeIf(job -> !jobs.containsKey(job.name));
+    dispatch();
+  }
+
+  /**
+   * Checks every unfinished job for a place where it can make progress: the queue, a retry
+   * timer, a connected worker's executor, or a result being stored. A job with none of these
+   * would wait for ever; it is requeued (or, with its result in hand, completed) and described
+   * in the returned list. This finds bugs: the list should always be empty.
+   */
+  public synchronized List<String> rescueOrphans() {
+    List<String> rescued = new ArrayList<>();
+    long retryGrace = settings.retryBackoffMax().toNanos() + TimeUnit.SECONDS.toNanos(10);
+    for (Job job : jobs.values()) {
+      String problem = switch (job.state()) {
+        case QUEUED -> queue.contains(job) ? null : "queued but not in the queue";
+        case RETRY_WAIT -> job.nanosInState() < retryGrace ? null : "its retry never came";
+        case ASSIGNED, RUNNING -> attachedProblem(job);
+        case STORING_RESULT -> job.nanosInState() < TimeUnit.MINUTES.toNanos(2) ? null : "its result was never stored";
+        case COMPLETED -> null;
+      };
+      if (problem == null) {
+        continue;
+      }
+      rescued.add(job.name + " (" + job.state() + ", " + problem + "; history: " + String.join(" | ", job.history()) + ")");
+      if (job.state() == State.STORING_RESULT) {
+        complete(job, job.pendingResult, "rescued by the watchdog: " + problem);
+      } else {
+        detach(job);
+        requeue(job, "rescued by the watchdog: " + problem);
+      }
+    }
+    if (!rescued.isEmpty()) {
+      dispatch();
+    }
+    return rescued;
+  }
+
+  private String attachedProblem(Job job) {
+    Attempt attempt = job.attempt;
+    if (attempt == null) {
+      return "on no executor";
+    }
+    ConnectedWorker worker = workers.get(attempt.worker());
+    if (worker == null) {
+      return "its worker " + attempt.worker() + " is gone";
+    }
+    return worker.running.get(attempt.executor()) == job ? null : "not on its executor " + attempt.executor();
+  }
+
+  /** Sends every unfinished job's state to its watchers again, so idle streams stay open. */
+  public synchronized void republish() {
+    for (Job job : jobs.values()) {
+      if (!job.isDone()) {
+        publisher.execute(job::publish);
+      }
+    }
+  }
+
+  // ---- what the events lead to ----
+
+  /** The job whose current attempt a worker's report is about; null for a stale report. */
+  private Job current(String workerId, String operation, long attempt) {
+    Job job = jobs.get(operation);
+    if (job == null || job.attempt == null || job.attempt.id() != attempt || !job.attempt.worker().equals(workerId)) {
+      log.debug("stale report from {} about {} attempt {}", workerId, operation, attempt);
+      return null;
+    }
+    return job;
+  }
+
+  /** The one place that decides what follows an attempt that ended without a result. */
+  private void endAttempt(Job job, Ending ending, String why) {
+    detach(job);
+    endings.get(ending).incrementAndGet();
+    if (ending.counts) {
+      job.failedAttempts++;
+    }
+    if (job.failedAttempts >= settings.maxAttempts()) {
+      complete(job, failure(Code.UNAVAILABLE, "the action could not be run: " + job.failedAttempts
+          + " attempts ended without a result (last: " + why + "); retry later"), "gave up: " + why);
+    } else if (ending.backoff) {
+      long token = ++job.retryToken;
+      long delay = Math.min(settings.retryBackoff().toNanos() << Math.min(job.failedAttempts - 1, 20),
+          settings.retryBackoffMax().toNanos());
+      move(job, State.RETRY_WAIT, why + "; retry in " + TimeUnit.NANOSECONDS.toMillis(delay) + " ms");
+      timer.schedule(() -> retryDue(job, token), delay, TimeUnit.NANOSECONDS);
+    } else {
+      if (ending != Ending.DECLINED) {
+        log.info("{} goes back to the queue: {}", job.name, why);
+      }
+      requeue(job, why);
+    }
+  }
+
+  private synchronized void retryDue(Job job, long token) {
+    if (job.state() == State.RETRY_WAIT && job.retryToken == token) {
+      requeue(job, "backoff over");
+      dispatch();
+    }
+  }
+
+  /** Takes a job off its executor, if it is on one. */
+  private void detach(Job job) {
+    Attempt attempt = job.attempt;
+    if (attempt == null) {
+      return;
+    }
+    ConnectedWorker worker = workers.get(attempt.worker());
+    if (worker != null) {
+      worker.running.remove(attempt.executor(), job);
+    }
+    job.attempt = null;
+  }
+
+  /** Puts a job back in its place in the queue (its sequence number keeps its age). */
+  private void requeue(Job job, String why) {
+    move(job, State.QUEUED, why);
+    queue.add(job);
+  }
+
+  private void complete(Job job, ExecuteResponse response, String why) {
     queue.remove(job);
     mergeable.remove(job.key, job);
-    ConnectedWorker worker = job.worker == null ? null : workers.get(job.worker);
-    if (worker != null && worker.running.get(job.executor) == job) {
-      worker.send(SchedulerMessage.newBuilder().setCancel(CancelAction.newBuilder().setOperation(name)).build());
-    }
-    job.complete(failure(Code.CANCELLED, "the operation was cancelled"));
-    return true;
-  }
-
-  /** The worker left the cluster (see WorkerRegistry); its running jobs go back to the queue. */
-  public synchronized void workerGone(String workerId, String why) {
-    ConnectedWorker worker = workers.get(workerId);
-    if (worker != null) {
-      lose(worker, why);
+    if (job.complete(response, why)) {
+      publisher.execute(job::publish);
     }
   }
 
-  /** Forgets jobs finished long ago; called every second. */
-  public synchronized void sweep() {
-    long now = System.nanoTime();
-    Iterator<Job> all = jobs.values().iterator();
-    while (all.hasNext()) {
-      Job job = all.next();
-      if (job.isDone() && now - job.completedNanos() > settings.finishedRetention().toNanos()) {
-        all.remove();
-      }
+  private void move(Job job, State next, String why) {
+    var before = job.state().stage();
+    job.moveTo(next, why);
+    if (next.stage() != before) {
+      publisher.execute(job::publish);
     }
   }
 
@@ -247,42 +488,26 @@ public final class Dispatcher {
     if (!worker.running.isEmpty()) {
       log.warn("worker {} lost ({}); {} running actions go back to the queue", worker.id, why, worker.running.size());
     }
-    for (Job job : worker.running.values()) {
-      if (job.isDone()) {
-        continue;
-      }
-      if (job.attempts >= settings.maxAttempts()) {
-        mergeable.remove(job.key, job);
-        job.complete(failure(Code.UNAVAILABLE, "the action was lost with its worker " + job.attempts
-            + " times (last: " + worker.id + ", " + why + "); giving up"));
-      } else {
-        requeue(job);
-      }
+    for (Job job : List.copyOf(worker.running.values())) {
+      endAttempt(job, Ending.WORKER_LOST, "worker " + worker.id + " lost (" + why + ")");
     }
     dispatch();
-  }
-
-  /** Puts a job back in its place in the queue (its sequence number keeps its age). */
-  private void requeue(Job job) {
-    job.worker = null;
-    job.executor = null;
-    job.moveTo(ExecutionStage.Value.QUEUED);
-    queue.add(job);
   }
 
   private static ExecuteResponse failure(Code code, String message) {
     return ExecuteResponse.newBuilder().setStatus(Status.newBuilder().setCode(code.getNumber()).setMessage(message)).build();
   }
 
+  private static SchedulerMessage cancelMessage(String operation, long attempt) {
+    return SchedulerMessage.newBuilder().setCancel(CancelAction.newBuilder().setOperation(operation).setAttempt(attempt))
+        .build();
+  }
+
   /** Hands queued jobs, best first, to free executors that can run them. */
   private void dispatch() {
-    Iterator<Job> waiting = queue.iterator();
+    var waiting = queue.iterator();
     while (waiting.hasNext()) {
       Job job = waiting.next();
-      if (job.isDone()) {
-        waiting.remove();
-        continue;
-      }
       if (assign(job)) {
         waiting.remove();
       }
@@ -295,11 +520,11 @@ public final class Dispatcher {
         if (matcher.satisfies(job.platform, worker.executors.get(executor))) {
           worker.free.remove(executor);
           worker.running.put(executor, job);
-          job.worker = worker.id;
-          job.executor = executor;
-          job.attempts++;
-          worker.send(SchedulerMessage.newBuilder().setAssignment(Assignment.newBuilder()
+          job.attempt = new Attempt(++attempts, worker.id, executor);
+          move(job, State.ASSIGNED, "attempt " + job.attempt.id() + " on " + worker.id + "/" + executor);
+          worker.stream.send(SchedulerMessage.newBuilder().setAssignment(Assignment.newBuilder()
               .setOperation(job.name)
+              .setAttempt(job.attempt.id())
               .setExecutorId(executor)
               .setInstanceName(job.key.instanceName())
               .setActionDigest(job.key.actionDigest())
@@ -315,6 +540,8 @@ public final class Dispatcher {
     }
     return false;
   }
+
+  // ---- figures ----
 
   /** Executors of one worker running an action for this scheduler. */
   public synchronized int busyExecutors(String workerId) {
@@ -332,7 +559,23 @@ public final class Dispatcher {
     return queue.size();
   }
 
+  /** Every job with its state and history, for the admin port. */
+  public synchronized build.rex.v1.OperationReport report() {
+    build.rex.v1.OperationReport.Builder report = build.rex.v1.OperationReport.newBuilder();
+    for (Job job : jobs.values()) {
+      report.addOperations(build.rex.v1.OperationInfo.newBuilder().setName(job.name).setState(job.state().name())
+          .setFailedAttempts(job.failedAttempts).setWatchers(job.watcherCount()).addAllHistory(job.history()));
+    }
+    return report.build();
+  }
+
+  /** Attempts that ended without a result, for one reason. */
+  public long endings(Ending reason) {
+    return endings.get(reason).get();
+  }
+
   /** Settings the dispatcher and the Execution service share. */
   public record ExecutionSettings(Duration defaultTimeout, Duration maxTimeout, int maxAttempts,
-      java.time.Duration finishedRetention) {}
+      java.time.Duration finishedRetention, java.time.Duration assignmentTimeout, java.time.Duration retryBackoff,
+      java.time.Duration retryBackoffMax) {}
 }

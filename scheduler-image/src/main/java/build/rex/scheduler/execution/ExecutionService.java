@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import io.grpc.Channel;
 import java.util.UUID;
 
 /**
@@ -71,35 +72,55 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
       Requests.checkCommon(request.getInstanceName(), request.getDigestFunction());
       Requests.checkDigest("action_digest", request.getActionDigest());
       ActionKey key = new ActionKey(request.getInstanceName(), request.getActionDigest());
-      Action action = loadAction(request.getActionDigest());
-      MerkleTree inputs = MerkleTree.load(cas, action.getInputRootDigest());
-      Command command = loadAndCheckInputs(action, inputs);
-      if (action.hasTimeout() && Durations.compare(action.getTimeout(), settings.maxTimeout()) > 0) {
-        throw new InvalidArgumentException("timeout " + Durations.toString(action.getTimeout())
-            + " is above this server's maximum of " + Durations.toString(settings.maxTimeout()));
+      Prepared action = prepare(key);
+      if (!request.getSkipCacheLookup() && answeredFromCache(key, "operations/cached-" + UUID.randomUUID(), response)) {
+        return;
       }
-      Platform platform = action.hasPlatform() ? action.getPlatform() : command.getPlatform();
-      dispatcher.checkPlatform(platform);
-      if (!request.getSkipCacheLookup()) {
-        Optional<ActionResult> cached = actionCache.get(key);
-        if (cached.isPresent()) {
-          response.onNext(cachedOperation(key, cached.get()));
-          response.onCompleted();
-          return;
-        }
-      }
-      dispatcher.submit(key, action, command, platform, request.getExecutionPolicy().getPriority(),
-          inputs.directoriesUpTo(INLINE_TREE_BYTES)).watch(response);
+      dispatcher.submit(key, action.action, action.command, action.platform, request.getExecutionPolicy().getPriority(),
+          action.inputs.directoriesUpTo(INLINE_TREE_BYTES)).watch(response);
     } catch (MissingInputsException e) {
       response.onError(Statuses.exception(Statuses.missingBlobs(e.missing, e.getMessage())));
-    } catch (Dispatcher.UnsatisfiableException e) {
-      response.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
-    } catch (InvalidProtocolBufferException e) {
-      response.onError(Status.INVALID_ARGUMENT.withDescription("the Action or Command is not a valid message: "
-          + e.getMessage()).asRuntimeException());
-    } catch (InvalidArgumentException | IOException e) {
-      response.onError(Statuses.exception(e));
+    } catch (Exception e) {
+      response.onError(rejection(e));
     }
+  }
+
+  /** An action read from the CAS and checked: its Command, its input tree and its platform. */
+  private record Prepared(Action action, Command command, MerkleTree inputs, Platform platform) {}
+
+  private Prepared prepare(ActionKey key) throws IOException, InvalidArgumentException, MissingInputsException,
+      Dispatcher.UnsatisfiableException {
+    Action action = loadAction(key.actionDigest());
+    MerkleTree inputs = MerkleTree.load(cas, action.getInputRootDigest());
+    Command command = loadAndCheckInputs(action, inputs);
+    if (action.hasTimeout() && Durations.compare(action.getTimeout(), settings.maxTimeout()) > 0) {
+      throw new InvalidArgumentException("timeout " + Durations.toString(action.getTimeout())
+          + " is above this server's maximum of " + Durations.toString(settings.maxTimeout()));
+    }
+    Platform platform = action.hasPlatform() ? action.getPlatform() : command.getPlatform();
+    dispatcher.checkPlatform(platform);
+    return new Prepared(action, command, inputs, platform);
+  }
+
+  private boolean answeredFromCache(ActionKey key, String name, StreamObserver<Operation> response) throws IOException {
+    Optional<ActionResult> cached = actionCache.get(key);
+    if (cached.isPresent()) {
+      response.onNext(cachedOperation(name, key, cached.get()));
+      response.onCompleted();
+    }
+    return cached.isPresent();
+  }
+
+  /** The status for a request that cannot be queued (missing inputs are reported apart, with details). */
+  private static RuntimeException rejection(Exception e) {
+    if (e instanceof Dispatcher.UnsatisfiableException) {
+      return Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException();
+    }
+    if (e instanceof InvalidProtocolBufferException) {
+      return Status.INVALID_ARGUMENT.withDescription("the Action or Command is not a valid message: "
+          + e.getMessage()).asRuntimeException();
+    }
+    return Statuses.exception(e);
   }
 
   /** Inputs the CAS lacks, reported together as FAILED_PRECONDITION with MISSING violations. */
@@ -142,9 +163,9 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
     return parsed;
   }
 
-  private static Operation cachedOperation(ActionKey key, ActionResult result) {
+  private static Operation cachedOperation(String name, ActionKey key, ActionResult result) {
     return Operation.newBuilder()
-        .setName("operations/cached-" + UUID.randomUUID())
+        .setName(name)
         .setMetadata(Any.pack(ExecuteOperationMetadata.newBuilder()
             .setStage(ExecutionStage.Value.COMPLETED)
             .setActionDigest(key.actionDigest())
@@ -155,28 +176,56 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
         .build();
   }
 
+  /**
+   * Follows an operation: here when this scheduler holds it, through its owner when that is
+   * another scheduler of the cluster, and otherwise (the owner died, or this is the owner,
+   * restarted) by taking it over, so a client whose scheduler died finds its operation on any
+   * other one.
+   */
   @Override
   public void waitExecution(WaitExecutionRequest request, StreamObserver<Operation> response) {
     Job job = dispatcher.find(request.getName());
-    java.util.Optional<io.grpc.Channel> owner = job == null ? peers.ownerOf(request.getName()) : java.util.Optional.empty();
-    if (owner.isPresent()) {
-      forwardWait(owner.get(), request, response);
+    if (job != null) {
+      job.watch(response);
       return;
     }
-    if (job == null) {
+    Optional<OperationName> name = OperationName.parse(request.getName());
+    if (name.isEmpty()) {
       response.onError(Status.NOT_FOUND.withDescription("operation '" + request.getName()
-          + "' is not known here (finished long ago, or lost); call Execute again").asRuntimeException());
+          + "' is not known here; call Execute again").asRuntimeException());
       return;
     }
-    job.watch(response);
+    Optional<Channel> owner = peers.channelTo(name.get().owner());
+    if (owner.isPresent()) {
+      forwardWait(owner.get(), request, response, () -> adopt(name.get(), response));
+    } else {
+      adopt(name.get(), response);
+    }
+  }
+
+  /** Queues the operation's action here again (after a look in the Action Cache). */
+  private void adopt(OperationName name, StreamObserver<Operation> response) {
+    try {
+      Prepared action = prepare(name.key());
+      if (!answeredFromCache(name.key(), name.toString(), response)) {
+        dispatcher.adopt(name, action.action, action.command, action.platform,
+            action.inputs.directoriesUpTo(INLINE_TREE_BYTES)).watch(response);
+      }
+    } catch (MissingInputsException e) {
+      response.onError(Status.NOT_FOUND.withDescription("operation '" + name + "' cannot be carried on: "
+          + e.getMessage() + "; call Execute again").asRuntimeException());
+    } catch (Exception e) {
+      response.onError(rejection(e));
+    }
   }
 
   /**
    * Follows an operation held by another scheduler. The call runs in this call's context, so a
-   * client that goes away cancels it; an owner that cannot be reached is reported as NOT_FOUND,
-   * which tells the client to execute again.
+   * client that goes away cancels it; an owner that cannot be reached (or dies while the call
+   * runs) is taken over by {@code ownerGone}.
    */
-  private static void forwardWait(io.grpc.Channel owner, WaitExecutionRequest request, StreamObserver<Operation> response) {
+  private static void forwardWait(Channel owner, WaitExecutionRequest request, StreamObserver<Operation> response,
+      Runnable ownerGone) {
     ExecutionGrpc.newStub(owner).waitExecution(request, new StreamObserver<>() {
       @Override
       public void onNext(Operation operation) {
@@ -185,11 +234,11 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
 
       @Override
       public void onError(Throwable t) {
-        Status status = Status.fromThrowable(t);
-        response.onError(status.getCode() == Status.Code.UNAVAILABLE
-            ? Status.NOT_FOUND.withDescription("operation '" + request.getName() + "' was held by a scheduler that"
-                + " is gone; call Execute again").asRuntimeException()
-            : t);
+        if (Status.fromThrowable(t).getCode() == Status.Code.UNAVAILABLE) {
+          ownerGone.run();
+        } else {
+          response.onError(t);
+        }
       }
 
       @Override

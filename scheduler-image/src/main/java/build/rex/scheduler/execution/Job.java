@@ -13,14 +13,53 @@ import com.google.longrunning.Operation;
 import com.google.protobuf.Any;
 import com.google.protobuf.Timestamp;
 import io.grpc.stub.StreamObserver;
+import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One execution, seen by clients as a long-running Operation. Every client watching it (the
- * Execute call that created it, merged Execute calls, WaitExecution calls) gets each stage.
+ * One execution, seen by clients as a long-running Operation, and its place in its life
+ * ({@link State}). Only the {@link Dispatcher} changes the state, under its lock, through
+ * {@link #moveTo}, which refuses any change the state table does not allow; every change is
+ * kept in a short history for people. Every client watching the job (the Execute call that
+ * created it, merged Execute calls, WaitExecution calls) is sent each state by {@link #publish},
+ * which the dispatcher runs outside its lock because sending may be slow.
  */
 public final class Job {
+  /**
+   * Where a job is. A job waits in the queue, is offered to one executor, runs there, has its
+   * result stored and completes; an attempt that ends without a result (the worker left, lost
+   * or declined the assignment, or could not reach its storage) goes back to QUEUED, through
+   * RETRY_WAIT when it should wait first. Nothing leaves COMPLETED.
+   */
+  enum State {
+    QUEUED, RETRY_WAIT, ASSIGNED, RUNNING, STORING_RESULT, COMPLETED;
+
+    boolean mayBecome(State next) {
+      return switch (this) {
+        case QUEUED -> next == ASSIGNED || next == COMPLETED;
+        case RETRY_WAIT -> next == QUEUED || next == COMPLETED;
+        case ASSIGNED -> next != ASSIGNED;
+        case RUNNING -> next != ASSIGNED && next != RUNNING;
+        case STORING_RESULT -> next == COMPLETED;
+        case COMPLETED -> false;
+      };
+    }
+
+    ExecutionStage.Value stage() {
+      return switch (this) {
+        case QUEUED, RETRY_WAIT, ASSIGNED -> ExecutionStage.Value.QUEUED;
+        case RUNNING, STORING_RESULT -> ExecutionStage.Value.EXECUTING;
+        case COMPLETED -> ExecutionStage.Value.COMPLETED;
+      };
+    }
+  }
+
+  /** One try on one executor; {@code id} is in every message about it, so stale reports are known. */
+  record Attempt(long id, String worker, String executor) {}
+
+  private static final int HISTORY = 24;
   final String name;
   final ActionKey key;
   final Action action;
@@ -31,12 +70,18 @@ public final class Job {
   final Timestamp queued;
   /** The input tree, root first, sent with the assignment; empty when it is large. */
   final List<Directory> inputDirectories;
-  int attempts;
-  String worker;
-  String executor;
-  private ExecutionStage.Value stage = ExecutionStage.Value.QUEUED;
+  /** Attempts that ended without a result and count towards the limit (declines do not). */
+  int failedAttempts;
+  /** The attempt in progress while ASSIGNED, RUNNING or STORING_RESULT; null otherwise. */
+  Attempt attempt;
+  /** Retries scheduled for this job, so that a stale retry timer does nothing. */
+  long retryToken;
+  /** The worker's response while STORING_RESULT. */
+  ExecuteResponse pendingResult;
+  private State state = State.QUEUED;
+  private long stateSinceNanos = System.nanoTime();
   private ExecuteResponse response;
-  private long completedNanos;
+  private final ArrayDeque<String> history = new ArrayDeque<>();
   private final List<StreamObserver<Operation>> watchers = new ArrayList<>();
 
   Job(String name, ActionKey key, Action action, Command command, Platform platform, int priority, long sequence,
@@ -50,58 +95,87 @@ public final class Job {
     this.sequence = sequence;
     this.queued = queued;
     this.inputDirectories = inputDirectories;
+    record("QUEUED (submitted)");
   }
 
   public String name() {
     return name;
   }
 
+  public synchronized State state() {
+    return state;
+  }
+
   public synchronized boolean isDone() {
-    return stage == ExecutionStage.Value.COMPLETED;
+    return state == State.COMPLETED;
   }
 
-  synchronized long completedNanos() {
-    return completedNanos;
+  /** How long the job has been in its current state. */
+  synchronized long nanosInState() {
+    return System.nanoTime() - stateSinceNanos;
   }
 
-  synchronized ExecutionStage.Value stage() {
-    return stage;
-  }
-
-  /** Sends the current state now and every later one; completes the stream when the job does. */
-  public synchronized void watch(StreamObserver<Operation> watcher) {
-    if (send(watcher, toOperation()) && isDone()) {
-      watcher.onCompleted();
-    } else if (!isDone()) {
-      watchers.add(watcher);
+  /**
+   * The one way a job changes state. A change the table does not allow is a bug in the
+   * dispatcher: it throws rather than leave the job somewhere nobody looks.
+   */
+  synchronized void moveTo(State next, String why) {
+    if (!state.mayBecome(next)) {
+      throw new IllegalStateException(name + ": " + state + " -> " + next + " (" + why + ") is not a legal transition;"
+          + " history: " + history());
     }
+    state = next;
+    stateSinceNanos = System.nanoTime();
+    record(next + " (" + why + ")");
   }
 
-  synchronized void moveTo(ExecutionStage.Value next) {
-    if (isDone() || stage == next) {
-      return;
-    }
-    stage = next;
-    Operation operation = toOperation();
-    watchers.removeIf(watcher -> !send(watcher, operation));
-  }
-
-  /** Finishes the job once; later results (e.g. from a worker after a cancel) are ignored. */
-  synchronized boolean complete(ExecuteResponse result) {
-    if (isDone()) {
+  /** Completes the job with its response; false (and nothing changes) when it already completed. */
+  synchronized boolean complete(ExecuteResponse result, String why) {
+    if (state == State.COMPLETED) {
       return false;
     }
-    stage = ExecutionStage.Value.COMPLETED;
+    moveTo(State.COMPLETED, why);
     response = result;
-    completedNanos = System.nanoTime();
-    Operation operation = toOperation();
-    for (StreamObserver<Operation> watcher : watchers) {
-      if (send(watcher, operation)) {
-        watcher.onCompleted();
-      }
-    }
-    watchers.clear();
     return true;
+  }
+
+  private void record(String event) {
+    if (history.size() == HISTORY) {
+      history.removeFirst();
+    }
+    history.addLast(Instant.now() + " " + event);
+  }
+
+  /** What happened to the job, oldest first, for logs and the admin API. */
+  public synchronized List<String> history() {
+    return List.copyOf(history);
+  }
+
+  /** Adds a watcher and sends it the current state at once; completes it when the job is done. */
+  public synchronized void watch(StreamObserver<Operation> watcher) {
+    if (send(watcher, toOperation()) && !isDone()) {
+      watchers.add(watcher);
+    } else if (isDone()) {
+      complete(watcher);
+    }
+  }
+
+  /**
+   * Sends the current state to every watcher (the REAPI lets a server send the same state
+   * again, which keeps idle streams alive); once the job is done, completes and forgets them.
+   * Watchers whose clients went away are dropped.
+   */
+  public synchronized void publish() {
+    Operation operation = toOperation();
+    watchers.removeIf(watcher -> !send(watcher, operation));
+    if (isDone()) {
+      watchers.forEach(Job::complete);
+      watchers.clear();
+    }
+  }
+
+  synchronized int watcherCount() {
+    return watchers.size();
   }
 
   /** False when the watcher is gone (its client cancelled). */
@@ -114,11 +188,19 @@ public final class Job {
     }
   }
 
+  private static void complete(StreamObserver<Operation> watcher) {
+    try {
+      watcher.onCompleted();
+    } catch (RuntimeException clientGone) {
+      // nothing to complete
+    }
+  }
+
   public synchronized Operation toOperation() {
     Operation.Builder operation = Operation.newBuilder()
         .setName(name)
         .setMetadata(Any.pack(ExecuteOperationMetadata.newBuilder()
-            .setStage(stage)
+            .setStage(state.stage())
             .setActionDigest(key.actionDigest())
             .setDigestFunction(DigestFunction.Value.SHA256)
             .build()))

@@ -25,7 +25,7 @@ public final class OperationsService extends OperationsGrpc.OperationsImplBase {
   public void getOperation(GetOperationRequest request, StreamObserver<Operation> response) {
     Job job = dispatcher.find(request.getName());
     if (job == null) {
-      var owner = peers.ownerOf(request.getName());
+      var owner = OperationName.parse(request.getName()).flatMap(name -> peers.channelTo(name.owner()));
       if (owner.isPresent()) {
         try {
           response.onNext(OperationsGrpc.newBlockingStub(owner.get())

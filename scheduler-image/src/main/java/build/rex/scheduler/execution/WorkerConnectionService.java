@@ -4,7 +4,6 @@ import build.bazel.remote.execution.v2.ExecuteResponse;
 import build.rex.scheduler.cluster.WorkerRegistry;
 import build.rex.scheduler.cluster.WorkerStream;
 import build.rex.storage.ac.ActionCache;
-import build.rex.v1.ActionFinished;
 import build.rex.v1.SchedulerMessage;
 import build.rex.v1.WorkerMessage;
 import build.rex.v1.WorkerServiceGrpc;
@@ -59,30 +58,36 @@ public final class WorkerConnectionService extends WorkerServiceGrpc.WorkerServi
           case FREE -> dispatcher.executorFree(workerId, message.getFree().getExecutorId());
           case TAKEN -> dispatcher.executorTaken(workerId, message.getTaken().getExecutorId());
           case DECLINED -> dispatcher.declined(workerId, message.getDeclined().getOperation(),
-              message.getDeclined().getExecutorId());
+              message.getDeclined().getAttempt());
           case STATUS -> registry.status(workerId, message.getStatus());
-          case STARTED -> dispatcher.started(workerId, message.getStarted().getOperation());
+          case STARTED -> dispatcher.started(workerId, message.getStarted().getOperation(),
+              message.getStarted().getAttempt());
           case FINISHED -> {
-            String worker = workerId;
-            resultWriters.execute(() -> finished(worker, message.getFinished()));
+            // Taken in stream order (the executor is free before its next message is read);
+            // only storing the result happens elsewhere.
+            Job job = dispatcher.finished(workerId, message.getFinished());
+            if (job != null) {
+              resultWriters.execute(() -> store(job));
+            }
           }
-          case HEARTBEAT -> { }
+          case HEARTBEAT -> dispatcher.heartbeat(workerId, message.getHeartbeat());
           default -> log.warn("worker {} sent an empty message", workerId);
         }
       }
 
-      private void finished(String worker, ActionFinished finished) {
-        Job job = dispatcher.find(finished.getOperation());
-        ExecuteResponse response = finished.getResponse();
+      /** Caches a successful result before the job completes, so the client's next lookup finds it. */
+      private void store(Job job) {
+        ExecuteResponse response = job.pendingResult;
         boolean succeeded = response.getStatus().getCode() == 0 && response.getResult().getExitCode() == 0;
-        if (job != null && !job.isDone() && succeeded && !job.action.getDoNotCache()) {
-          try {
+        try {
+          if (succeeded && !job.action.getDoNotCache()) {
             actionCache.put(job.key, response.getResult());
-          } catch (IOException e) {
-            log.warn("could not cache the result of {}: {}", job.key, e.toString());
           }
+        } catch (IOException | RuntimeException e) {
+          log.warn("could not cache the result of {}: {}", job.key, e.toString());
+        } finally {
+          dispatcher.resultStored(job);
         }
-        dispatcher.finished(worker, finished);
       }
 
       @Override

@@ -26,7 +26,8 @@ public final class MethodRights {
    */
   public record Rule(Set<Right> anyOf, boolean perInstance) {}
 
-  private static final Set<String> RESOURCE_KEYWORDS = Set.of("blobs", "uploads", "compressed-blobs");
+  /** Reserved words of the REAPI that end the instance part of a resource or operation name. */
+  private static final Set<String> RESOURCE_KEYWORDS = Set.of("blobs", "uploads", "compressed-blobs", "operations");
   private static final Map<String, Rule> RULES = new HashMap<>();
 
   static {
@@ -46,12 +47,14 @@ public final class MethodRights {
     onInstance(ActionCacheGrpc.getGetActionResultMethod(), read);
     onInstance(ActionCacheGrpc.getUpdateActionResultMethod(), write);
     onInstance(ExecutionGrpc.getExecuteMethod(), execute);
-    somewhere(ExecutionGrpc.getWaitExecutionMethod(), execute);
-    somewhere(OperationsGrpc.getGetOperationMethod(), execute);
+    // Operation names begin with their instance ([<instance>/]operations/...): following one, or
+    // carrying it on after its scheduler died, takes the right to execute there.
+    onInstance(ExecutionGrpc.getWaitExecutionMethod(), execute);
+    onInstance(OperationsGrpc.getGetOperationMethod(), execute);
     somewhere(OperationsGrpc.getListOperationsMethod(), execute);
-    somewhere(OperationsGrpc.getCancelOperationMethod(), execute);
-    somewhere(OperationsGrpc.getDeleteOperationMethod(), execute);
-    somewhere(OperationsGrpc.getWaitOperationMethod(), execute);
+    onInstance(OperationsGrpc.getCancelOperationMethod(), execute);
+    onInstance(OperationsGrpc.getDeleteOperationMethod(), execute);
+    onInstance(OperationsGrpc.getWaitOperationMethod(), execute);
   }
 
   private MethodRights() {}
@@ -61,7 +64,10 @@ public final class MethodRights {
     return RULES.get(fullMethodName);
   }
 
-  /** The instance a request names: its instance_name, or the instance part of its resource_name. */
+  /**
+   * The instance a request names: its instance_name, or the instance part of its resource_name
+   * or (for operations) its name.
+   */
   public static String instanceOf(Object request) {
     if (!(request instanceof Message message)) {
       return "";
@@ -71,10 +77,13 @@ public final class MethodRights {
       return (String) message.getField(field);
     }
     field = message.getDescriptorForType().findFieldByName("resource_name");
+    if (field == null) {
+      field = message.getDescriptorForType().findFieldByName("name");
+    }
     return field == null ? "" : instanceOfResource((String) message.getField(field));
   }
 
-  /** Everything before the first blobs, uploads or compressed-blobs segment. */
+  /** Everything before the first blobs, uploads, compressed-blobs or operations segment. */
   static String instanceOfResource(String resourceName) {
     StringBuilder instance = new StringBuilder();
     for (String segment : resourceName.split("/", -1)) {

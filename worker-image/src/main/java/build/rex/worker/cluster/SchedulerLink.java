@@ -121,6 +121,16 @@ public final class SchedulerLink implements SchedulerConnection, AutoCloseable {
     }
   }
 
+  /**
+   * Sends a message made at the moment of sending: every message sent before it on this link
+   * is older than the state it describes.
+   */
+  public synchronized void sendComputed(java.util.function.Supplier<WorkerMessage> message) {
+    if (stream != null) {
+      send(message.get());
+    }
+  }
+
   @Override
   public void close() {
     closed = true;

@@ -51,8 +51,19 @@ public final class SchedulerLinks implements SchedulerLink.Listener, AutoCloseab
     this.membership = membership;
     this.drainer = drainer;
     timer.scheduleWithFixedDelay(this::refresh, 0, discovery.refreshSeconds, TimeUnit.SECONDS);
-    timer.scheduleAtFixedRate(() -> broadcast(null, WorkerMessage.newBuilder()
-        .setHeartbeat(Heartbeat.getDefaultInstance()).build()), HEARTBEAT_SECONDS, HEARTBEAT_SECONDS, TimeUnit.SECONDS);
+    timer.scheduleAtFixedRate(this::heartbeats, HEARTBEAT_SECONDS, HEARTBEAT_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** Each scheduler hears what this worker holds for it (see the Heartbeat message). */
+  private void heartbeats() {
+    for (SchedulerLink link : links.values()) {
+      try {
+        link.sendComputed(() -> WorkerMessage.newBuilder()
+            .setHeartbeat(pool == null ? Heartbeat.getDefaultInstance() : pool.heartbeat(link)).build());
+      } catch (RuntimeException e) {
+        log.warn("could not send a heartbeat to {}: {}", link.address(), e.toString());
+      }
+    }
   }
 
   private void refresh() {
@@ -102,12 +113,13 @@ public final class SchedulerLinks implements SchedulerLink.Listener, AutoCloseab
         } else {
           link.send(WorkerMessage.newBuilder().setDeclined(AssignmentDeclined.newBuilder()
               .setOperation(message.getAssignment().getOperation())
-              .setExecutorId(message.getAssignment().getExecutorId())).build());
+              .setExecutorId(message.getAssignment().getExecutorId())
+              .setAttempt(message.getAssignment().getAttempt())).build());
         }
       }
       case CANCEL -> {
         if (pool != null) {
-          pool.cancel(link, message.getCancel().getOperation());
+          pool.cancel(link, message.getCancel().getOperation(), message.getCancel().getAttempt());
         }
       }
       case MEMBERSHIP -> membership.update(link, message.getMembership());

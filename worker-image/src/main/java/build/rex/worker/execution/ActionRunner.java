@@ -71,7 +71,7 @@ public final class ActionRunner {
       metadata.setInputFetchStartTimestamp(Timestamps.now());
       MerkleTree inputs = assignment.getInputDirectoriesCount() > 0
           ? MerkleTree.of(action.getInputRootDigest(), assignment.getInputDirectoriesList())
-          : MerkleTree.load(cluster, action.getInputRootDigest());
+          : loadTree(action.getInputRootDigest());
       if (!inputs.missingDirectories().isEmpty()) {
         throw new BlobNotFoundException(inputs.missingDirectories().iterator().next());
       }
@@ -79,7 +79,8 @@ public final class ActionRunner {
       InputTreeValidator.validate(command);
       List<Digest> files = new ArrayList<>(inputs.fileDigests());
       try (DiskBlobStore.Lease pinned = local.pin(files)) {
-        new InputFetcher(cluster, local).fetch(files);
+        InputFetcher fetcher = new InputFetcher(cluster, local);
+        TransientFaults.retry("fetching the inputs of " + assignment.getOperation(), () -> fetcher.fetch(files));
         try (ExecRoot root = ExecRoot.create(execRoots.resolve(id), inputs, local)) {
           metadata.setInputFetchCompletedTimestamp(Timestamps.now());
           Path workingDirectory = root.path.resolve(command.getWorkingDirectory());
@@ -107,7 +108,7 @@ public final class ActionRunner {
             outputs.collect(command, root.path, workingDirectory, result);
           }
           result.setStdoutDigest(outputs.addLog(stdout)).setStderrDigest(outputs.addLog(stderr));
-          outputs.upload();
+          TransientFaults.retry("uploading the outputs of " + assignment.getOperation(), outputs::upload);
           metadata.setOutputUploadCompletedTimestamp(Timestamps.now());
           ExecuteResponse.Builder response = ExecuteResponse.newBuilder();
           if (outOfMemory) {
@@ -131,12 +132,24 @@ public final class ActionRunner {
       Thread.currentThread().interrupt();
       return ExecuteResponse.newBuilder().setStatus(status(Code.ABORTED, "the worker is shutting down")).build();
     } catch (IOException | RuntimeException e) {
-      log.warn("action {} failed on this worker: {}", assignment.getOperation(), e.toString());
+      if (TransientFaults.isTransient(e)) {
+        // Not the action's fault, nor a bug: the scheduler queues it again (UNAVAILABLE).
+        log.warn("action {} could not reach the cluster's storage: {}", assignment.getOperation(), e.toString());
+        return ExecuteResponse.newBuilder().setStatus(status(Code.UNAVAILABLE, "worker " + workerId
+            + " could not reach the cluster's storage: " + e)).build();
+      }
+      log.warn("action {} failed on this worker: {}", assignment.getOperation(), e.toString(), e);
       return ExecuteResponse.newBuilder().setStatus(status(Code.INTERNAL, "worker " + workerId + ": " + e)).build();
     } finally {
       deleteQuietly(stdout);
       deleteQuietly(stderr);
     }
+  }
+
+  private MerkleTree loadTree(Digest root) throws IOException, InvalidArgumentException, InterruptedException {
+    MerkleTree[] tree = new MerkleTree[1];
+    TransientFaults.retry("reading input tree " + root.getHash(), () -> tree[0] = MerkleTree.load(cluster, root));
+    return tree[0];
   }
 
   /** Limits from the executor's cpu and memory; network only when the action asks for it. */

@@ -10,6 +10,8 @@ import build.rex.v1.AssignmentDeclined;
 import build.rex.v1.Executor;
 import build.rex.v1.ExecutorFree;
 import build.rex.v1.ExecutorTaken;
+import build.rex.v1.Heartbeat;
+import build.rex.v1.RunningAction;
 import build.rex.v1.WorkerMessage;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,10 +36,12 @@ public final class ExecutorPool implements AutoCloseable {
   private final BiConsumer<SchedulerConnection, WorkerMessage> broadcast;
   private final ExecutorService threads;
   private final Map<String, Running> busy = new HashMap<>();
+  /** The highest attempt each scheduler has offered on its current stream (see Heartbeat). */
+  private final Map<SchedulerConnection, Long> lastOffered = new HashMap<>();
   private boolean draining;
 
   /** An action on one executor. */
-  private record Running(String operation, SchedulerConnection from, CommandRunner command) {}
+  private record Running(String operation, long attempt, SchedulerConnection from, CommandRunner command) {}
 
   public ExecutorPool(List<Executor> executors, ActionRunner runner, BiConsumer<SchedulerConnection, WorkerMessage> broadcast) {
     this.executors = List.copyOf(executors);
@@ -60,7 +64,11 @@ public final class ExecutorPool implements AutoCloseable {
     return free;
   }
 
-  /** Work offered by a scheduler: taken if the executor is free, declined otherwise. */
+  /**
+   * Work offered by a scheduler: taken if the executor is free, declined otherwise. The offer
+   * counts as seen (in heartbeats) only once it is taken or its decline is sent, so a heartbeat
+   * never tells the scheduler we lack an attempt whose decline is still to come.
+   */
   public void offer(SchedulerConnection from, Assignment assignment) {
     String executor = assignment.getExecutorId();
     Running running;
@@ -69,17 +77,44 @@ public final class ExecutorPool implements AutoCloseable {
       if (draining || offered == null || busy.containsKey(executor)) {
         running = null;
       } else {
-        running = new Running(assignment.getOperation(), from, new CommandRunner());
+        running = new Running(assignment.getOperation(), assignment.getAttempt(), from, new CommandRunner());
         busy.put(executor, running);
+        seen(from, assignment.getAttempt());
       }
     }
     if (running == null) {
       from.send(WorkerMessage.newBuilder().setDeclined(AssignmentDeclined.newBuilder()
-          .setOperation(assignment.getOperation()).setExecutorId(executor)).build());
+          .setOperation(assignment.getOperation()).setExecutorId(executor).setAttempt(assignment.getAttempt())).build());
+      synchronized (this) {
+        seen(from, assignment.getAttempt());
+      }
       return;
     }
     broadcast.accept(from, WorkerMessage.newBuilder().setTaken(ExecutorTaken.newBuilder().setExecutorId(executor)).build());
     threads.execute(() -> run(assignment, running));
+  }
+
+  private void seen(SchedulerConnection from, long attempt) {
+    lastOffered.merge(from, attempt, Math::max);
+  }
+
+  /**
+   * What this worker holds for one scheduler, for its heartbeat: call it while holding that
+   * scheduler's send order (see SchedulerLink#sendComputed), so nothing sent before it is newer.
+   */
+  public synchronized Heartbeat heartbeat(SchedulerConnection to) {
+    Heartbeat.Builder heartbeat = Heartbeat.newBuilder().setLastAttempt(lastOffered.getOrDefault(to, 0L));
+    busy.forEach((executor, running) -> {
+      if (running.from() == to) {
+        heartbeat.addRunning(RunningAction.newBuilder().setOperation(running.operation())
+            .setAttempt(running.attempt()).setExecutorId(executor));
+      }
+    });
+    if (!draining) {
+      executors.stream().map(Executor::getExecutorId).filter(id -> !busy.containsKey(id))
+          .forEach(heartbeat::addFreeExecutors);
+    }
+    return heartbeat.build();
   }
 
   private Platform offered(String executorId) {
@@ -92,10 +127,11 @@ public final class ExecutorPool implements AutoCloseable {
     boolean freeAgain;
     try {
       running.from().send(WorkerMessage.newBuilder().setStarted(ActionStarted.newBuilder()
-          .setOperation(assignment.getOperation())).build());
+          .setOperation(assignment.getOperation()).setAttempt(assignment.getAttempt())).build());
       ExecuteResponse response = runner.run(assignment, offered(executor), running.command());
       running.from().send(WorkerMessage.newBuilder().setFinished(ActionFinished.newBuilder()
-          .setOperation(assignment.getOperation()).setExecutorId(executor).setResponse(response)).build());
+          .setOperation(assignment.getOperation()).setExecutorId(executor).setAttempt(assignment.getAttempt())
+          .setResponse(response)).build());
     } finally {
       synchronized (this) {
         busy.remove(executor);
@@ -108,15 +144,16 @@ public final class ExecutorPool implements AutoCloseable {
     }
   }
 
-  /** A scheduler cancelled one of its operations. */
-  public synchronized void cancel(SchedulerConnection from, String operation) {
-    busy.values().stream().filter(r -> r.from() == from && r.operation().equals(operation))
-        .forEach(r -> r.command().cancel());
+  /** A scheduler cancelled one attempt of its operations (0: whichever runs). */
+  public synchronized void cancel(SchedulerConnection from, String operation, long attempt) {
+    busy.values().stream().filter(r -> r.from() == from && r.operation().equals(operation)
+        && (attempt == 0 || r.attempt() == attempt)).forEach(r -> r.command().cancel());
   }
 
   /** A scheduler's stream ended: it has requeued what it gave us, so those actions stop here. */
   public synchronized void schedulerLost(SchedulerConnection from) {
     busy.values().stream().filter(r -> r.from() == from).forEach(r -> r.command().cancel());
+    lastOffered.remove(from);
   }
 
   /** Takes no more work; every scheduler hears that the free executors are taken. */

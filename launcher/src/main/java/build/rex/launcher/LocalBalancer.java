@@ -11,24 +11,61 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The local stand-in for the Kubernetes LoadBalancer Service in front of several schedulers: a
- * TCP proxy on the client port that sends each new connection to the next scheduler that
- * accepts one. When a scheduler dies its connections break and the client's reconnect lands
- * on a live one, as it would behind a real load balancer.
+ * TCP proxy on the client port that sends each new connection to the next ready scheduler (its
+ * /readyz answers 200, probed as a kubelet would) that accepts one, and to any that accepts
+ * one while none is ready. When a scheduler dies its connections break and the client's
+ * reconnect lands on a live one, as it would behind a real load balancer.
  */
 final class LocalBalancer implements AutoCloseable {
   private static final int CONNECT_TIMEOUT_MILLIS = 1000;
   private final ServerSocket listener;
+  private static final long PROBE_MILLIS = 250;
   private final List<InetSocketAddress> backends;
+  private final List<java.net.URI> readiness;
+  private final java.util.concurrent.atomic.AtomicReferenceArray<Boolean> ready;
+  private final java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+      .connectTimeout(java.time.Duration.ofMillis(500)).build();
   private final AtomicInteger next = new AtomicInteger();
   private final Thread acceptor;
+  private final Thread prober;
 
-  LocalBalancer(int port, List<InetSocketAddress> backends) throws IOException {
+  /** @param readiness each backend's readiness probe, in the order of {@code backends} */
+  LocalBalancer(int port, List<InetSocketAddress> backends, List<java.net.URI> readiness) throws IOException {
     this.listener = new ServerSocket();
     listener.setReuseAddress(true);
     listener.bind(new InetSocketAddress("127.0.0.1", port), 128);
     this.backends = List.copyOf(backends);
+    this.readiness = List.copyOf(readiness);
+    this.ready = new java.util.concurrent.atomic.AtomicReferenceArray<>(backends.size());
+    for (int i = 0; i < backends.size(); i++) {
+      ready.set(i, false);
+    }
+    this.prober = daemon("balancer-probe", this::probeLoop);
+    prober.start();
     this.acceptor = daemon("balancer-accept", this::acceptLoop);
     acceptor.start();
+  }
+
+  private void probeLoop() {
+    while (!listener.isClosed()) {
+      for (int i = 0; i < readiness.size(); i++) {
+        boolean up;
+        try {
+          up = http.send(java.net.http.HttpRequest.newBuilder(readiness.get(i)).timeout(java.time.Duration.ofSeconds(1))
+              .build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+        } catch (IOException e) {
+          up = false;
+        } catch (InterruptedException e) {
+          return;
+        }
+        ready.set(i, up);
+      }
+      try {
+        Thread.sleep(PROBE_MILLIS);
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
   }
 
   private void acceptLoop() {
@@ -44,10 +81,15 @@ final class LocalBalancer implements AutoCloseable {
 
   private void connect(Socket client) {
     int start = Math.floorMod(next.getAndIncrement(), backends.size());
+    List<Integer> order = new java.util.ArrayList<>();
     for (int i = 0; i < backends.size(); i++) {
+      order.add((start + i) % backends.size());
+    }
+    order.sort(java.util.Comparator.comparing(i -> !ready.get(i))); // ready ones first, in turn
+    for (int index : order) {
       Socket backend = new Socket();
       try {
-        backend.connect(backends.get((start + i) % backends.size()), CONNECT_TIMEOUT_MILLIS);
+        backend.connect(backends.get(index), CONNECT_TIMEOUT_MILLIS);
         client.setTcpNoDelay(true);
         backend.setTcpNoDelay(true);
         daemon("balancer-up", () -> pump(client, backend)).start();

@@ -167,7 +167,11 @@ final class LocalCluster {
           options.workerAdminPort(i)));
     }
     if (options.schedulers() > 1) {
-      balancer = new LocalBalancer(options.port(), clientPorts);
+      List<java.net.URI> readiness = new ArrayList<>();
+      for (int i = 0; i < options.schedulers(); i++) {
+        readiness.add(java.net.URI.create("http://127.0.0.1:" + options.schedulerAdminPort(i) + "/readyz"));
+      }
+      balancer = new LocalBalancer(options.port(), clientPorts, readiness);
     }
     return awaitReady();
   }

@@ -117,8 +117,9 @@ public final class SchedulerServer extends ServerProcess {
           .tag("reason", ending.name().toLowerCase(java.util.Locale.ROOT)).register(metrics);
     }
     CasSettings casSettings = new CasSettings(config.cas.maxBatchTotalSize.bytes(), CasSettings.DEFAULTS.maxTreePageSize());
-    readyWhen(() -> registry.size() > 0);
+    readyWhen(registry::settled);
     ExecutionService execution = new ExecutionService(cas, actionCache, dispatcher, executionSettings, peers);
+    onDrain(execution::endClientStreams);
     OperationsService operations = new OperationsService(dispatcher, peers);
     serve(config.admin,
         GrpcPort.of(config.grpc, tls.publicServer(config.tls, config.auth.clientCertificates.caFile), List.of(

@@ -32,6 +32,9 @@ public final class WorkerRegistry {
   private final Duration lostAfter;
   private final BiConsumer<String, String> onLost;
   private final Map<String, Entry> workers = new LinkedHashMap<>();
+  private final Duration settleAtMost;
+  private long firstJoinNanos;
+  private boolean settled;
 
   /** One connected worker. */
   private static final class Entry {
@@ -51,6 +54,13 @@ public final class WorkerRegistry {
    * @param onLost told (worker id, why) when a worker leaves, so its running actions are requeued
    */
   public WorkerRegistry(ClusterStorage storage, int replicas, Duration lostAfter, BiConsumer<String, String> onLost) {
+    this(storage, replicas, lostAfter, onLost, Duration.ofSeconds(15));
+  }
+
+  /** @param settleAtMost how long {@link #settled} waits for members that workers know of but that have not registered */
+  public WorkerRegistry(ClusterStorage storage, int replicas, Duration lostAfter, BiConsumer<String, String> onLost,
+      Duration settleAtMost) {
+    this.settleAtMost = settleAtMost;
     this.storage = storage;
     this.replicas = replicas;
     this.lostAfter = lostAfter;
@@ -58,6 +68,9 @@ public final class WorkerRegistry {
   }
 
   public synchronized void connected(Hello hello, WorkerStream stream) {
+    if (workers.isEmpty() && firstJoinNanos == 0) {
+      firstJoinNanos = System.nanoTime();
+    }
     Entry previous = workers.put(hello.getWorkerId(), new Entry(hello, stream));
     if (previous != null) {
       previous.stream.end(Status.ABORTED.withDescription("the same worker connected again"));
@@ -146,6 +159,24 @@ public final class WorkerRegistry {
         .setDrained(entry.status.getDrained())
         .setDetail(entry.status.getDetail())
         .build();
+  }
+
+  /**
+   * Whether this scheduler knows the whole membership: every storage member that a connected
+   * worker knows of has registered here too, or {@code settleAtMost} has passed since the first
+   * worker did. Once settled it stays so; until then the scheduler is not ready (it would place
+   * blobs on the wrong owners and miss blobs that exist).
+   */
+  public synchronized boolean settled() {
+    if (!settled && !workers.isEmpty()) {
+      boolean everyKnownMemberHere = workers.values().stream()
+          .allMatch(entry -> workers.keySet().containsAll(entry.hello.getKnownMembersList()));
+      settled = everyKnownMemberHere || System.nanoTime() - firstJoinNanos > settleAtMost.toNanos();
+      if (settled) {
+        log.info("membership complete: {} workers", workers.size());
+      }
+    }
+    return settled;
   }
 
   public synchronized int size() {

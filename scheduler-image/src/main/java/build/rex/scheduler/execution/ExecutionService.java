@@ -53,6 +53,7 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
   private final Dispatcher.ExecutionSettings settings;
   private final ResultInliner inliner;
   private final SchedulerPeers peers;
+  private final ClientStreams streams = new ClientStreams();
 
   public ExecutionService(BlobStore cas, ActionCache actionCache, Dispatcher dispatcher,
       Dispatcher.ExecutionSettings settings, SchedulerPeers peers) {
@@ -66,8 +67,8 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
 
   @Override
   public void execute(ExecuteRequest request, StreamObserver<Operation> client) {
-    StreamObserver<Operation> response = InliningObserver.wanted(request)
-        ? new InliningObserver(client, request, inliner) : client;
+    StreamObserver<Operation> response = streams.track(InliningObserver.wanted(request)
+        ? new InliningObserver(client, request, inliner) : client);
     try {
       Requests.checkCommon(request.getInstanceName(), request.getDigestFunction());
       Requests.checkDigest("action_digest", request.getActionDigest());
@@ -83,6 +84,14 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
     } catch (Exception e) {
       response.onError(rejection(e));
     }
+  }
+
+  /**
+   * This scheduler is stopping: every client following an operation here is told UNAVAILABLE,
+   * and follows it on another scheduler, which carries it on.
+   */
+  public void endClientStreams() {
+    streams.endAll("this scheduler is stopping; follow the operation with WaitExecution on another one");
   }
 
   /** An action read from the CAS and checked: its Command, its input tree and its platform. */
@@ -183,7 +192,8 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
    * other one.
    */
   @Override
-  public void waitExecution(WaitExecutionRequest request, StreamObserver<Operation> response) {
+  public void waitExecution(WaitExecutionRequest request, StreamObserver<Operation> client) {
+    StreamObserver<Operation> response = streams.track(client);
     Job job = dispatcher.find(request.getName());
     if (job != null) {
       job.watch(response);

@@ -44,6 +44,11 @@ public final class MembershipView {
     onChange.run();
   }
 
+  /** The ids of the storage members as the schedulers describe them now. */
+  public synchronized List<String> memberIds() {
+    return current.stream().map(ClusterStorage.Member::id).toList();
+  }
+
   /** True when the merged membership changed. */
   private boolean recompute() {
     Map<String, ClusterStorage.Member> merged = new LinkedHashMap<>();

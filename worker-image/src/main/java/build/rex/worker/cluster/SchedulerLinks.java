@@ -95,7 +95,8 @@ public final class SchedulerLinks implements SchedulerLink.Listener, AutoCloseab
   @Override
   public List<WorkerMessage> greeting() {
     List<WorkerMessage> greeting = new ArrayList<>();
-    greeting.add(WorkerMessage.newBuilder().setHello(hello.get().toBuilder().setDraining(drainer.isDraining())).build());
+    greeting.add(WorkerMessage.newBuilder().setHello(hello.get().toBuilder().setDraining(drainer.isDraining())
+        .addAllKnownMembers(membership.memberIds())).build());
     if (drainer.isDraining()) {
       greeting.add(WorkerMessage.newBuilder().setStatus(drainer.status()).build());
     } else if (pool != null) {

@@ -282,6 +282,51 @@ class ExecutionProtocolTest {
   }
 
   @Test
+  void anOperationWhoseSchedulerIsGoneIsCarriedOnHere() throws Exception {
+    Action action = shellAction("echo carried on");
+    Digest actionDigest = upload(action);
+    // A name another scheduler (now gone, never part of this cluster's discovery) gave out.
+    String orphaned = "operations/10.9.9.9:8981/" + actionDigest.getHash() + "-" + actionDigest.getSizeBytes() + "/lost";
+    Iterator<Operation> waiting = ExecutionGrpc.newBlockingStub(stack.channel)
+        .waitExecution(WaitExecutionRequest.newBuilder().setName(orphaned).build());
+    Operation first = waiting.next();
+    assertNotEquals(orphaned, first.getName(), "carried on under a name of this scheduler's");
+    assertTrue(first.getName().startsWith("operations/" + stack.scheduler.advertisedAddress() + "/"), first.getName());
+    ExecuteResponse response = response(last(waiting));
+    assertEquals(0, response.getStatus().getCode(), response.getStatus().getMessage());
+    assertEquals("carried on\n", blob(response.getResult().getStdoutDigest()).toStringUtf8());
+    // Asked again, the old name leads to the same operation; its result is cached now.
+    ExecuteResponse again = response(last(ExecutionGrpc.newBlockingStub(stack.channel)
+        .waitExecution(WaitExecutionRequest.newBuilder().setName(orphaned).build())));
+    assertEquals(response.getResult(), again.getResult());
+
+    // An operation whose action is no longer in the CAS cannot be carried on: NOT_FOUND says execute again.
+    String unknownAction = "operations/10.9.9.9:8981/" + "ab".repeat(32) + "-12/lost";
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> last(ExecutionGrpc
+        .newBlockingStub(stack.channel).waitExecution(WaitExecutionRequest.newBuilder().setName(unknownAction).build())));
+    assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains("call Execute again"), e.getStatus().getDescription());
+  }
+
+  @Test
+  void aStoppingSchedulerTellsItsClientsUnavailableAtOnce() throws Exception {
+    Iterator<Operation> running = execute(shellAction("sleep 30"), 0, true);
+    running.next();
+    Thread stopper = new Thread(() -> {
+      try {
+        stack.scheduler.close();
+      } catch (Exception e) {
+        throw new RuntimeException(e);
+      }
+    });
+    stopper.start();
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> last(running));
+    // Not CANCELLED, which the drain's end would give: UNAVAILABLE makes Bazel follow the operation elsewhere.
+    assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.getStatus().toString());
+    stopper.join();
+  }
+
+  @Test
   void cancelKillsTheWholeProcessTree() throws Exception {
     // PIDs inside the action's PID namespace mean nothing outside it, so the test watches a
     // background child's heartbeat file instead: it must stop growing once cancelled.

@@ -81,8 +81,15 @@ public abstract class ServerProcess implements ServerMain.RunningServer {
     }
   }
 
+  private boolean closed;
+
+  /** Stops the process; a second call does nothing. */
   @Override
-  public void close() throws Exception {
+  public synchronized void close() throws Exception {
+    if (closed) {
+      return;
+    }
+    closed = true;
     LoggerFactory.getLogger(getClass()).info("shutting down: finishing calls in flight");
     ready = false;
     grpc.forEach(Server::shutdown);

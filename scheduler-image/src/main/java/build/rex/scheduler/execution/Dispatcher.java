@@ -310,7 +310,7 @@ public final class Dispatcher {
    */
   public synchronized void heartbeat(String workerId, Heartbeat heartbeat) {
     ConnectedWorker worker = workers.get(workerId);
-    if (worker == null) {
+    if (worker == null || !heartbeat.getCarriesState()) {
       return;
     }
     Map<Long, RunningAction> reported = new HashMap<>();

@@ -239,16 +239,19 @@ class DispatcherTest {
     connect("w");
     Job job = submit(KEY, false);
     Assignment lost = lastAssignment("w");
+    // An older worker's heartbeat only shows it is alive.
+    dispatcher.heartbeat("w", Heartbeat.newBuilder().setLastAttempt(lost.getAttempt()).build());
+    assertEquals(State.ASSIGNED, job.state());
     // A heartbeat sent before the assignment arrived says nothing about it.
-    dispatcher.heartbeat("w", Heartbeat.newBuilder().setLastAttempt(lost.getAttempt() - 1).build());
+    dispatcher.heartbeat("w", Heartbeat.newBuilder().setCarriesState(true).setLastAttempt(lost.getAttempt() - 1).build());
     assertEquals(State.ASSIGNED, job.state());
     // One sent after it, without it: the worker does not have it. It goes to the free executor again.
-    dispatcher.heartbeat("w", Heartbeat.newBuilder().setLastAttempt(lost.getAttempt()).addFreeExecutors("e").build());
+    dispatcher.heartbeat("w", Heartbeat.newBuilder().setCarriesState(true).setLastAttempt(lost.getAttempt()).addFreeExecutors("e").build());
     Assignment again = lastAssignment("w");
     assertTrue(again.getAttempt() > lost.getAttempt());
     assertEquals(State.ASSIGNED, job.state());
     // The worker runs something this scheduler does not want (an attempt it gave up on): cancelled.
-    dispatcher.heartbeat("w", Heartbeat.newBuilder().setLastAttempt(again.getAttempt())
+    dispatcher.heartbeat("w", Heartbeat.newBuilder().setCarriesState(true).setLastAttempt(again.getAttempt())
         .addRunning(RunningAction.newBuilder().setOperation(again.getOperation()).setAttempt(again.getAttempt())
             .setExecutorId("e"))
         .addRunning(RunningAction.newBuilder().setOperation("operations/old").setAttempt(1).setExecutorId("f"))

@@ -139,6 +139,12 @@ class AuthenticationTest {
     assertEquals("a/b", MethodRights.instanceOfResource("a/b/uploads/u/blobs/h/1"));
     assertEquals("", MethodRights.instanceOfResource("blobs/h/1"));
     assertEquals("x", MethodRights.instanceOfResource("x/compressed-blobs/zstd/h/1"));
+    // Operation names begin with their instance: following one takes the right to execute there.
+    assertEquals("team/a", MethodRights.instanceOf(build.bazel.remote.execution.v2.WaitExecutionRequest.newBuilder()
+        .setName("team/a/operations/10.0.0.1:8981/" + "0".repeat(64) + "-1/id").build()));
+    assertEquals("", MethodRights.instanceOf(com.google.longrunning.GetOperationRequest.newBuilder()
+        .setName("operations/10.0.0.1:8981/" + "0".repeat(64) + "-1/id").build()));
+    assertTrue(MethodRights.of("build.bazel.remote.execution.v2.Execution/WaitExecution").perInstance());
     assertEquals("main", MethodRights.instanceOf(build.bazel.remote.execution.v2.FindMissingBlobsRequest.newBuilder()
         .setInstanceName("main").build()));
     assertEquals(null, MethodRights.of("grpc.health.v1.Health/Check"), "methods not listed are closed");

@@ -103,7 +103,8 @@ public final class ExecutorPool implements AutoCloseable {
    * scheduler's send order (see SchedulerLink#sendComputed), so nothing sent before it is newer.
    */
   public synchronized Heartbeat heartbeat(SchedulerConnection to) {
-    Heartbeat.Builder heartbeat = Heartbeat.newBuilder().setLastAttempt(lastOffered.getOrDefault(to, 0L));
+    Heartbeat.Builder heartbeat = Heartbeat.newBuilder().setCarriesState(true)
+        .setLastAttempt(lastOffered.getOrDefault(to, 0L));
     busy.forEach((executor, running) -> {
       if (running.from() == to) {
         heartbeat.addRunning(RunningAction.newBuilder().setOperation(running.operation())

@@ -1,0 +1,82 @@
+package build.rex.scheduler.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import build.rex.storage.replication.ClusterStorage;
+import build.rex.storage.replication.RateLimiter;
+import build.rex.v1.Hello;
+import build.rex.v1.SchedulerMessage;
+import io.grpc.ManagedChannel;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The membership a scheduler builds from its workers' streams, and when it is complete. */
+class WorkerRegistryTest {
+  private final List<ManagedChannel> channels = new ArrayList<>();
+  private final ClusterStorage storage = new ClusterStorage(address -> {
+    ManagedChannel channel = io.grpc.ManagedChannelBuilder.forTarget("127.0.0.1:1").usePlaintext().build(); // never called
+    channels.add(channel);
+    return channel;
+  }, keep -> { }, null, null, null, new RateLimiter(1 << 20));
+  private final List<String> lost = new ArrayList<>();
+
+  @AfterEach
+  void close() {
+    channels.forEach(ManagedChannel::shutdownNow);
+    storage.close();
+  }
+
+  private WorkerRegistry registry(Duration settleAtMost) {
+    return new WorkerRegistry(storage, 2, Duration.ofSeconds(10), (id, why) -> lost.add(id), settleAtMost);
+  }
+
+  private static Hello hello(String id, String... knownMembers) {
+    return Hello.newBuilder().setWorkerId(id).setStorageEndpoint(id + ":1").addAllKnownMembers(List.of(knownMembers)).build();
+  }
+
+  @Test
+  void aRestartedSchedulerIsSettledOnlyOnceEveryMemberItsWorkersKnowHasRegistered() {
+    WorkerRegistry registry = registry(Duration.ofHours(1));
+    assertFalse(registry.settled(), "no worker yet");
+    registry.connected(hello("w0", "w0", "w1", "w2"), new WorkerStream(sink()));
+    assertFalse(registry.settled(), "w1 and w2 exist but have not registered here yet");
+    registry.connected(hello("w1", "w0", "w1", "w2"), new WorkerStream(sink()));
+    assertFalse(registry.settled());
+    registry.connected(hello("w2", "w0", "w1", "w2"), new WorkerStream(sink()));
+    assertTrue(registry.settled());
+    registry.gone("w2", null, "ignored: another stream");
+    assertEquals(3, registry.size());
+    assertTrue(registry.settled(), "once settled, it stays so");
+  }
+
+  @Test
+  void aFirstStartOrAMemberThatNeverComesBackDoesNotKeepItUnready() throws Exception {
+    WorkerRegistry fresh = registry(Duration.ofHours(1));
+    fresh.connected(hello("w0"), new WorkerStream(sink()));
+    assertTrue(fresh.settled(), "a new cluster: its first worker knows no members yet");
+
+    WorkerRegistry waiting = registry(Duration.ZERO);
+    waiting.connected(hello("w0", "w0", "dead"), new WorkerStream(sink()));
+    Thread.sleep(1);
+    assertTrue(waiting.settled(), "after the settle time it is ready with the members it has");
+  }
+
+  private static StreamObserver<SchedulerMessage> sink() {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(SchedulerMessage value) {}
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {}
+    };
+  }
+}

@@ -14,8 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -99,21 +97,6 @@ class ClusterChaosTest {
     return bazel.start(args(executor, "build", TARGET).toArray(String[]::new));
   }
 
-  static void await(String what, long seconds, Callable<Boolean> condition) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (System.nanoTime() < deadline) {
-      try {
-        if (condition.call()) {
-          return;
-        }
-      } catch (Exception notYet) {
-        // retry
-      }
-      Thread.sleep(200);
-    }
-    throw new AssertionError("timed out after " + seconds + " s waiting for " + what);
-  }
-
   /** Execute calls the schedulers have answered so far (a killed one adds nothing). */
   private static double executions(RexLocal cluster) throws Exception {
     double sum = 0;
@@ -135,11 +118,11 @@ class ClusterChaosTest {
       String executor = "--remote_executor=" + cluster.target();
       Bazel.Running build = buildInBackground(remote, executor);
 
-      await("worker-1 to run actions", 120,
+      Await.until("worker-1 to run actions", 120,
           () -> RexLocal.metric(cluster.workerAdminPort(1), "rex_executors_busy", "") > 0 && executions(cluster) >= 20);
       cluster.server("worker-1").destroyForcibly(); // SIGKILL, mid-build
       double atWorkerKill = executions(cluster);
-      await("the build to go on without worker-1", 120, () -> executions(cluster) >= atWorkerKill + 20);
+      Await.until("the build to go on without worker-1", 120, () -> executions(cluster) >= atWorkerKill + 20);
       // The scheduler Bazel sends its work through: the one that has seen more Execute calls.
       int busier = RexLocal.metric(cluster.schedulerAdminPort(0), "rex_grpc_server_requests_total", "Execution/Execute")
           >= RexLocal.metric(cluster.schedulerAdminPort(1), "rex_grpc_server_requests_total", "Execution/Execute") ? 0 : 1;
@@ -151,12 +134,12 @@ class ClusterChaosTest {
 
       // The survivors copy what worker-1 held to its new owners, and say so in their metrics.
       for (int worker : new int[] {0, 2}) {
-        await("worker-" + worker + " to finish re-replicating", 120, () ->
+        Await.until("worker-" + worker + " to finish re-replicating", 120, () ->
             RexLocal.metric(cluster.workerAdminPort(worker), "rex_replication_passes_total", "") >= 2
                 && RexLocal.metric(cluster.workerAdminPort(worker), "rex_cas_under_replicated_blobs", "") == 0);
       }
       // Two copies, two workers left: each holds every blob.
-      await("both survivors to hold the same blobs", 60,
+      Await.until("both survivors to hold the same blobs", 60,
           () -> blobsOn(data.resolve("worker-0")).equals(blobsOn(data.resolve("worker-2"))));
       assertAllCacheHits(remote, executor);
       assertEquals(0, cluster.stop());
@@ -175,7 +158,7 @@ class ClusterChaosTest {
     try (RexLocal cluster = cluster(data)) {
       String executor = "--remote_executor=" + cluster.target();
       Bazel.Running build = buildInBackground(remote, executor);
-      await("the build to be under way", 120, () -> executions(cluster) >= 30);
+      Await.until("the build to be under way", 120, () -> executions(cluster) >= 30);
       String started = RexLocal.admin("POST", cluster.schedulerAdminPort(0), "/workers/worker-0/drain");
       assertTrue(started.contains("\"workerId\": \"worker-0\""), started);
 
@@ -183,7 +166,7 @@ class ClusterChaosTest {
       assertCleanSuccess(result);
       assertEquals(localOutputs, chaosOutputs(remote));
 
-      await("worker-0 to report drained", 120, () -> RexLocal.admin("GET", cluster.schedulerAdminPort(1), "/workers")
+      Await.until("worker-0 to report drained", 120, () -> RexLocal.admin("GET", cluster.schedulerAdminPort(1), "/workers")
           .matches("(?s).*\"workerId\": \"worker-0\"[^}]*\"drained\": true.*"));
       Set<Digest> held = blobsOn(data.resolve("worker-0"));
       // Drained after ~30 actions, it owns roughly two thirds of their blobs: enough for the check below to mean something.

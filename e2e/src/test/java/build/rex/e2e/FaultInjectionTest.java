@@ -61,6 +61,12 @@ class FaultInjectionTest {
 
   enum Moment { SUBMITTED, EXECUTING, HALF_DONE, NEARLY_DONE }
 
+  /** How the victim goes: killed, stopped as Kubernetes stops a pod, or hung for a while (alive, silent). */
+  enum Fault { SIGKILL, SIGTERM, SIGSTOP }
+
+  /** How long a hung process stays stopped: longer than execution.workerLostAfterSeconds (10 s). */
+  static final long HANG_SECONDS = 12;
+
   @TempDir static Path scratch;
   private static RexLocal cluster;
   private static List<ManagedChannel> channels = List.of();
@@ -79,6 +85,8 @@ class FaultInjectionTest {
     channels.forEach(ManagedChannel::shutdownNow);
     if (cluster != null) {
       try {
+        System.out.printf("workers' steps retried after a peer fault: %d; actions reported UNAVAILABLE for it: %d%n",
+            workerLogLines("trying again in"), workerLogLines("could not reach the cluster's storage"));
         assertEquals(List.of(), watchdogLines(), "the watchdog logged orphaned operations");
       } finally {
         cluster.close();
@@ -91,16 +99,17 @@ class FaultInjectionTest {
     return IntStream.range(0, ROUNDS).mapToObj(round -> {
       String victim = VICTIMS[round % VICTIMS.length];
       Moment moment = Moment.values()[round % Moment.values().length];
-      boolean kill = (round / 20 + round) % 2 == 0;
-      String what = "round " + round + ": " + (kill ? "SIGKILL " : "SIGTERM ") + victim + " " + moment;
-      return DynamicTest.dynamicTest(what, () -> round(round, victim, moment, kill));
+      Fault fault = round % 10 == 1 || round % 10 == 8 ? Fault.SIGSTOP
+          : (round / 20 + round) % 2 == 0 ? Fault.SIGKILL : Fault.SIGTERM;
+      String what = "round " + round + ": " + fault + " " + victim + " " + moment;
+      return DynamicTest.dynamicTest(what, () -> round(round, victim, moment, fault));
     });
   }
 
   /** One action of a round: its request, its inputs and what its outputs must be. */
   private record Work(ExecuteRequest request, Map<Digest, ByteString> blobs, ByteString expectedCat, String expectedCount) {}
 
-  private void round(int round, String victim, Moment moment, boolean kill) throws Exception {
+  private void round(int round, String victim, Moment moment, Fault fault) throws Exception {
     // Fresh connections each round, as a new Bazel opens: the balancer spreads them over both schedulers.
     channels.forEach(ManagedChannel::shutdownNow);
     channels = IntStream.range(0, 4)
@@ -133,10 +142,10 @@ class FaultInjectionTest {
     if (victim.startsWith("scheduler")) {
       orphansSeen += orphans(victim); // its count dies with it
     }
-    if (kill) {
-      victimProcess.destroyForcibly();
-    } else {
-      victimProcess.destroy();
+    switch (fault) {
+      case SIGKILL -> victimProcess.destroyForcibly();
+      case SIGTERM -> victimProcess.destroy();
+      case SIGSTOP -> hang(victimProcess);
     }
 
     List<String> failures = new ArrayList<>();
@@ -169,6 +178,21 @@ class FaultInjectionTest {
           + operations());
     }
     assertEquals(0, orphansSeen, "a killed scheduler's watchdog had found orphaned operations");
+  }
+
+  /** Stops the process (alive, its connections open, silent) for a while, then lets it go on. */
+  private static void hang(ProcessHandle process) throws Exception {
+    signal("STOP", process);
+    try {
+      Thread.sleep(TimeUnit.SECONDS.toMillis(HANG_SECONDS)); // the fault itself: nothing is checked meanwhile
+    } finally {
+      signal("CONT", process);
+    }
+  }
+
+  private static void signal(String name, ProcessHandle process) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+    assertEquals(0, kill.waitFor(), "kill -" + name);
   }
 
   private static Work work(int round, int index, Random random) {
@@ -264,30 +288,16 @@ class FaultInjectionTest {
     }
   }
 
-  /** Kills at the moment the round calls for; the victim's being busy is waited for at most 20 s. */
+  /** Waits (at most 20 s: then the kill comes anyway) for the moment the round calls for. */
   private static void awaitMoment(String victim, Moment moment, AtomicInteger done) throws Exception {
     switch (moment) {
       case SUBMITTED -> { }
       case EXECUTING -> {
         int port = victim.startsWith("worker") ? cluster.workerAdminPort(index(victim)) : -1;
-        awaitQuietly(() -> port < 0 ? busyExecutors() > 0 : RexLocal.metric(port, "rex_executors_busy", "") > 0);
+        Await.upTo(20_000, 20, () -> port < 0 ? busyExecutors() > 0 : RexLocal.metric(port, "rex_executors_busy", "") > 0);
       }
-      case HALF_DONE -> awaitQuietly(() -> done.get() >= ACTIONS / 2);
-      case NEARLY_DONE -> awaitQuietly(() -> done.get() >= ACTIONS - 3);
-    }
-  }
-
-  private static void awaitQuietly(java.util.concurrent.Callable<Boolean> condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() < deadline) {
-      try {
-        if (condition.call()) {
-          return;
-        }
-      } catch (Exception notYet) {
-        // retry
-      }
-      Thread.sleep(20);
+      case HALF_DONE -> Await.upTo(20_000, 20, () -> done.get() >= ACTIONS / 2);
+      case NEARLY_DONE -> Await.upTo(20_000, 20, () -> done.get() >= ACTIONS - 3);
     }
   }
 
@@ -321,7 +331,7 @@ class FaultInjectionTest {
 
   /** The victim is back and every scheduler sees all three workers and their executors again. */
   private static void awaitHealthy() throws Exception {
-    ClusterChaosTest.await("the cluster to be whole again", 120, () -> {
+    Await.until("the cluster to be whole again", 120, () -> {
       for (int i = 0; i < 2; i++) {
         int admin = cluster.schedulerAdminPort(i);
         if (!RexLocal.admin("GET", admin, "/readyz").startsWith("ready")
@@ -358,6 +368,17 @@ class FaultInjectionTest {
       }
     }
     return kept;
+  }
+
+  private static long workerLogLines(String text) throws IOException {
+    long count = 0;
+    for (int i = 0; i < 3; i++) {
+      Path log = cluster.dataDir.resolve("worker-" + i).resolve("worker.log");
+      if (Files.exists(log)) {
+        count += Files.readAllLines(log).stream().filter(line -> line.contains(text)).count();
+      }
+    }
+    return count;
   }
 
   private static List<String> watchdogLines() throws IOException {

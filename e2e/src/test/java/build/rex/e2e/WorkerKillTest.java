@@ -67,21 +67,6 @@ class WorkerKillTest {
         HttpResponse.BodyHandlers.ofString()).body();
   }
 
-  private static void await(String what, java.util.concurrent.Callable<Boolean> condition) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (System.nanoTime() < deadline) {
-      try {
-        if (condition.call()) {
-          return;
-        }
-      } catch (Exception notYet) {
-        // retry
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("timed out waiting for " + what);
-  }
-
   @Test
   void anActionOnAWorkerKilledWithSigkillRunsOnAnotherWorker() throws Exception {
     int base = RexLocal.freePortBlock();
@@ -116,7 +101,7 @@ class WorkerKillTest {
           schedulers: {addresses: ["127.0.0.1:%<d"]}
         execution: {workerLostAfterSeconds: 5}
         """.formatted(base, base + 1, base + 2));
-    await("two executors to connect", () -> get(base + 1, "/metrics").contains("rex_executors_connected 2.0"));
+    Await.until("two executors to connect", 60, () -> get(base + 1, "/metrics").contains("rex_executors_connected 2.0"));
 
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", base).usePlaintext().build();
     try {
@@ -131,7 +116,7 @@ class WorkerKillTest {
           .execute(ExecuteRequest.newBuilder().setActionDigest(Digests.of(action)).build());
       operation.next();
       String[] busy = new String[1];
-      await("the action to start", () -> {
+      Await.until("the action to start", 60, () -> {
         for (Map.Entry<String, Process> entry : executing.entrySet()) {
           if (entry.getValue().toHandle().descendants()
               .anyMatch(p -> p.info().command().orElse("").endsWith("/sleep"))) {
@@ -154,7 +139,7 @@ class WorkerKillTest {
       assertEquals(other, response.getResult().getExecutionMetadata().getWorker());
       Digest stdout = response.getResult().getStdoutDigest();
       assertEquals("survived\n", cas.get(stdout).toStringUtf8());
-      await("the killed worker's action processes to die", () -> actionProcesses.stream().noneMatch(ProcessHandle::isAlive));
+      Await.until("the killed worker's action processes to die", 60, () -> actionProcesses.stream().noneMatch(ProcessHandle::isAlive));
       assertFalse(actionProcesses.stream().anyMatch(ProcessHandle::isAlive), "killed with their worker");
       assertTrue(processes.get(0).isAlive(), "storage kept running");
     } finally {

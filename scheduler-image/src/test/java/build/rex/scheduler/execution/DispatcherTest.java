@@ -314,6 +314,30 @@ class DispatcherTest {
   }
 
   @Test
+  void cancellingAJobWaitingToRetryOrStoringItsResultEndsItOnce() throws Exception {
+    connect("w");
+    Job retrying = submit(KEY, false);
+    Assignment first = lastAssignment("w");
+    assertNull(dispatcher.finished("w", finished(first, status(Code.UNAVAILABLE))));
+    assertEquals(State.RETRY_WAIT, retrying.state());
+    assertTrue(dispatcher.cancel(retrying.name()));
+    // The single timer thread runs tasks in the order they fall due: once a task due after the
+    // longest backoff (20 ms) has run, so has the retry, which found the job completed.
+    timer.schedule(() -> { }, 25, TimeUnit.MILLISECONDS).get();
+    assertEquals(Code.CANCELLED_VALUE, response(retrying).getStatus().getCode());
+    assertEquals(0, dispatcher.queued());
+
+    dispatcher.executorFree("w", "e");
+    Job storing = submit(new ActionKey("", digest('c')), false);
+    Job reported = dispatcher.finished("w", finished(lastAssignment("w"), exit(0)));
+    assertSame(storing, reported);
+    assertTrue(dispatcher.cancel(storing.name()));
+    dispatcher.resultStored(storing);
+    assertEquals(Code.CANCELLED_VALUE, response(storing).getStatus().getCode(), "the cancel came first");
+    assertNoOrphans();
+  }
+
+  @Test
   void aBrokenClientStreamLosesOnlyItsWatcher() throws Exception {
     connect("w");
     Job job = submit(KEY, false);

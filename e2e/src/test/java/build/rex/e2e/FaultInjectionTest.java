@@ -206,7 +206,7 @@ class FaultInjectionTest {
     double pause = 0.1 + random.nextInt(5) / 10.0;
     Command command = Command.newBuilder().addArguments("/bin/sh").addArguments("-c")
         .addArguments("sleep " + pause + " && cat a b > out/cat && wc -c < a > out/count")
-        .addOutputFiles("out/cat").addOutputFiles("out/count")
+        .addOutputPaths("out/cat").addOutputPaths("out/count")
         .addEnvironmentVariables(Command.EnvironmentVariable.newBuilder().setName("ROUND").setValue(round + "/" + index))
         .build();
     Action action = Action.newBuilder().setCommandDigest(Digests.of(command.toByteString()))

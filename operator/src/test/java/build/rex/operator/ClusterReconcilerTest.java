@@ -220,7 +220,7 @@ class ClusterReconcilerTest {
 
     // Owned by the cluster, so deleting it deletes them.
     for (HasMetadata owned : List.<HasMetadata>of(schedulers, workers, client, schedulerPeers, workerPeers, workerBudget,
-        get(Secret.class, "build-ca"), get(ConfigMap.class, "build-worker-config"))) {
+        await(Secret.class, "build-ca"), await(ConfigMap.class, "build-worker-config"))) {
       var owner = owned.getMetadata().getOwnerReferences().get(0);
       assertEquals(applied.getMetadata().getUid(), owner.getUid(), owned.getKind());
       assertEquals("RemoteExecutionCluster", owner.getKind());
@@ -345,8 +345,11 @@ class ClusterReconcilerTest {
     });
     assertEquals(new Quantity("3Gi"), after.getSpec().getTemplate().getSpec().getContainers().get(0).getResources()
         .getLimits().get("memory"));
-    assertTrue(get(ConfigMap.class, "build-scheduler-config").getData().get("scheduler.yaml").contains("replicas: 3"));
-    assertEquals(2, get(PodDisruptionBudget.class, "build-worker").getSpec().getMaxUnavailable().getIntVal());
+    // The same reconciliation writes these too, in its own order: wait for each.
+    MockKubernetes.await("the scheduler config with 3 copies", () -> get(ConfigMap.class, "build-scheduler-config")
+        .getData().get("scheduler.yaml").contains("replicas: 3") ? true : null);
+    MockKubernetes.await("the worker budget to allow 2 down", () -> get(PodDisruptionBudget.class, "build-worker")
+        .getSpec().getMaxUnavailable().getIntVal() == 2 ? true : null);
     // The workers' config did not change, so they keep running.
     assertEquals(workerHash, get(StatefulSet.class, "build-worker").getSpec().getTemplate().getMetadata().getAnnotations()
         .get("rex.build/config-hash"));
@@ -485,7 +488,11 @@ class ClusterReconcilerTest {
     stopOperator();
     admin.finishDrain("build-worker-4");
     startOperator();
-    Thread.sleep(1500);
+    // The new operator's own decision: it no longer waits for worker 4, still for worker 3.
+    MockKubernetes.await("the new operator waiting for worker 3 only", () -> {
+      String scaling = cluster().getStatus().scaling;
+      return scaling != null && scaling.contains("build-worker-3") && !scaling.contains("build-worker-4") ? true : null;
+    });
     assertEquals(5, get(StatefulSet.class, "build-worker").getSpec().getReplicas(), "worker 3 is not drained yet");
     admin.finishDrain("build-worker-3");
     MockKubernetes.await("3 workers", () -> get(StatefulSet.class, "build-worker").getSpec().getReplicas() == 3 ? true : null);
@@ -508,7 +515,7 @@ class ClusterReconcilerTest {
         cluster().getStatus().scaling != null ? cluster() : null);
     assertTrue(waiting.getStatus().scaling.contains("unreachable"), waiting.getStatus().scaling);
     assertTrue(waiting.getStatus().scaling.contains("rex.build/force-scale-down=true"), waiting.getStatus().scaling);
-    Thread.sleep(1500);
+    // That status is the reconciliation's decision to wait, written after it left the count alone.
     assertEquals(3, get(StatefulSet.class, "build-worker").getSpec().getReplicas());
 
     edit(c -> c.getMetadata().getAnnotations().put(RemoteExecutionCluster.FORCE_SCALE_DOWN, "true"));
@@ -637,9 +644,9 @@ class ClusterReconcilerTest {
     var requests = workers.getSpec().getTemplate().getSpec().getContainers().get(0).getResources().getRequests();
     assertEquals(new Quantity("10000m"), requests.get("cpu"));
     assertEquals(new Quantity("30720Mi"), requests.get("memory"));
-    assertEquals(2, get(PodDisruptionBudget.class, "build-worker").getSpec().getMaxUnavailable().getIntVal());
+    assertEquals(2, await(PodDisruptionBudget.class, "build-worker").getSpec().getMaxUnavailable().getIntVal());
     assertEquals(List.of("rex-system", "monitoring"), adminNamespaces(await(NetworkPolicy.class, "build-worker"), 9091));
-    assertEquals("nlb", get(Service.class, "build").getMetadata().getAnnotations()
+    assertEquals("nlb", await(Service.class, "build").getMetadata().getAnnotations()
         .get("service.beta.kubernetes.io/aws-load-balancer-type"));
   }
 

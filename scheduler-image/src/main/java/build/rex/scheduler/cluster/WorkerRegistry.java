@@ -33,6 +33,8 @@ public final class WorkerRegistry {
   private final BiConsumer<String, String> onLost;
   private final Map<String, Entry> workers = new LinkedHashMap<>();
   private final Duration settleAtMost;
+  private final java.util.function.LongSupplier clock;
+  private long lastSweepNanos;
   private long firstJoinNanos;
   private boolean settled;
 
@@ -41,9 +43,10 @@ public final class WorkerRegistry {
     final Hello hello;
     final WorkerStream stream;
     WorkerStatus status;
-    long lastSeenNanos = System.nanoTime();
+    long lastSeenNanos;
 
-    Entry(Hello hello, WorkerStream stream) {
+    Entry(Hello hello, WorkerStream stream, long now) {
+      this.lastSeenNanos = now;
       this.hello = hello;
       this.stream = stream;
       this.status = WorkerStatus.newBuilder().setDraining(hello.getDraining()).build();
@@ -54,13 +57,17 @@ public final class WorkerRegistry {
    * @param onLost told (worker id, why) when a worker leaves, so its running actions are requeued
    */
   public WorkerRegistry(ClusterStorage storage, int replicas, Duration lostAfter, BiConsumer<String, String> onLost) {
-    this(storage, replicas, lostAfter, onLost, Duration.ofSeconds(15));
+    this(storage, replicas, lostAfter, onLost, Duration.ofSeconds(15), System::nanoTime);
   }
 
-  /** @param settleAtMost how long {@link #settled} waits for members that workers know of but that have not registered */
+  /**
+   * @param settleAtMost how long {@link #settled} waits for members that workers know of but that have not registered
+   * @param clock nanoseconds, as {@link System#nanoTime}
+   */
   public WorkerRegistry(ClusterStorage storage, int replicas, Duration lostAfter, BiConsumer<String, String> onLost,
-      Duration settleAtMost) {
+      Duration settleAtMost, java.util.function.LongSupplier clock) {
     this.settleAtMost = settleAtMost;
+    this.clock = clock;
     this.storage = storage;
     this.replicas = replicas;
     this.lostAfter = lostAfter;
@@ -69,9 +76,9 @@ public final class WorkerRegistry {
 
   public synchronized void connected(Hello hello, WorkerStream stream) {
     if (workers.isEmpty() && firstJoinNanos == 0) {
-      firstJoinNanos = System.nanoTime();
+      firstJoinNanos = clock.getAsLong();
     }
-    Entry previous = workers.put(hello.getWorkerId(), new Entry(hello, stream));
+    Entry previous = workers.put(hello.getWorkerId(), new Entry(hello, stream, clock.getAsLong()));
     if (previous != null) {
       previous.stream.end(Status.ABORTED.withDescription("the same worker connected again"));
     }
@@ -84,7 +91,7 @@ public final class WorkerRegistry {
   public synchronized void seen(String workerId) {
     Entry entry = workers.get(workerId);
     if (entry != null) {
-      entry.lastSeenNanos = System.nanoTime();
+      entry.lastSeenNanos = clock.getAsLong();
     }
   }
 
@@ -111,9 +118,23 @@ public final class WorkerRegistry {
     }
   }
 
-  /** Removes workers silent for longer than allowed; called every second. */
+  /**
+   * Removes workers silent for longer than allowed; called every second. When this scheduler
+   * itself was stalled (the sweep comes far too late: a long pause, a stopped process), the
+   * silence is its own, not its workers': their clocks start again, and the heartbeats waiting
+   * on the wire show who is still there. Otherwise a scheduler back from a pause would drop
+   * every worker at once and answer NOT_FOUND for blobs they hold.
+   */
   public synchronized void sweep() {
-    long now = System.nanoTime();
+    long now = clock.getAsLong();
+    long sinceLast = lastSweepNanos == 0 ? 0 : now - lastSweepNanos;
+    lastSweepNanos = now;
+    if (sinceLast > lostAfter.toNanos() / 2) {
+      log.warn("this scheduler was stalled for {} ms; its workers' silence meanwhile does not count",
+          java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(sinceLast));
+      workers.values().forEach(entry -> entry.lastSeenNanos = now);
+      return;
+    }
     for (Entry entry : List.copyOf(workers.values())) {
       if (now - entry.lastSeenNanos > lostAfter.toNanos()) {
         remove(entry, "silent for more than " + lostAfter.toSeconds() + " s");
@@ -171,7 +192,7 @@ public final class WorkerRegistry {
     if (!settled && !workers.isEmpty()) {
       boolean everyKnownMemberHere = workers.values().stream()
           .allMatch(entry -> workers.keySet().containsAll(entry.hello.getKnownMembersList()));
-      settled = everyKnownMemberHere || System.nanoTime() - firstJoinNanos > settleAtMost.toNanos();
+      settled = everyKnownMemberHere || clock.getAsLong() - firstJoinNanos > settleAtMost.toNanos();
       if (settled) {
         log.info("membership complete: {} workers", workers.size());
       }

@@ -25,6 +25,7 @@ class WorkerRegistryTest {
     return channel;
   }, keep -> { }, null, null, null, new RateLimiter(1 << 20));
   private final List<String> lost = new ArrayList<>();
+  private long now = 1;
 
   @AfterEach
   void close() {
@@ -33,7 +34,7 @@ class WorkerRegistryTest {
   }
 
   private WorkerRegistry registry(Duration settleAtMost) {
-    return new WorkerRegistry(storage, 2, Duration.ofSeconds(10), (id, why) -> lost.add(id), settleAtMost);
+    return new WorkerRegistry(storage, 2, Duration.ofSeconds(10), (id, why) -> lost.add(id), settleAtMost, () -> now);
   }
 
   private static Hello hello(String id, String... knownMembers) {
@@ -56,15 +57,38 @@ class WorkerRegistryTest {
   }
 
   @Test
-  void aFirstStartOrAMemberThatNeverComesBackDoesNotKeepItUnready() throws Exception {
+  void aFirstStartOrAMemberThatNeverComesBackDoesNotKeepItUnready() {
     WorkerRegistry fresh = registry(Duration.ofHours(1));
     fresh.connected(hello("w0"), new WorkerStream(sink()));
     assertTrue(fresh.settled(), "a new cluster: its first worker knows no members yet");
 
     WorkerRegistry waiting = registry(Duration.ZERO);
     waiting.connected(hello("w0", "w0", "dead"), new WorkerStream(sink()));
-    Thread.sleep(1);
+    now += 1;
     assertTrue(waiting.settled(), "after the settle time it is ready with the members it has");
+  }
+
+  @Test
+  void aSilentWorkerIsLostButAStalledSchedulerDoesNotBlameItsWorkers() {
+    WorkerRegistry registry = registry(Duration.ZERO);
+    registry.connected(hello("w0"), new WorkerStream(sink()));
+    registry.connected(hello("w1"), new WorkerStream(sink()));
+    for (int second = 1; second <= 20; second++) { // sweeps on time; w1 keeps talking, w0 is silent
+      now = Duration.ofSeconds(second).toNanos();
+      registry.seen("w1");
+      registry.sweep();
+    }
+    assertEquals(List.of("w0"), lost, "silent for more than 10 s");
+    assertEquals(1, registry.size());
+
+    now += Duration.ofSeconds(12).toNanos(); // this scheduler was stopped for 12 s: nobody was heard
+    registry.sweep();
+    assertEquals(List.of("w0"), lost, "w1's silence was the scheduler's own");
+    for (int second = 1; second <= 11; second++) { // back on time, and w1 is silent now
+      now += Duration.ofSeconds(1).toNanos();
+      registry.sweep();
+    }
+    assertEquals(List.of("w0", "w1"), lost);
   }
 
   private static StreamObserver<SchedulerMessage> sink() {

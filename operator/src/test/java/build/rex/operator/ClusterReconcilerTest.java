@@ -106,7 +106,9 @@ class ClusterReconcilerTest {
       edit(c -> c.getSpec().workers.replicas = 5);
       MockKubernetes.await("5 workers, made by the former standby",
           () -> get(StatefulSet.class, "build-worker").getSpec().getReplicas() == 5 ? true : null);
-      assertTrue(standbyMetrics.scrape().contains("rex_operator_reconciliations_total{"), standbyMetrics.scrape());
+      // Counted when its reconciliation ends, which is after the StatefulSet was written.
+      MockKubernetes.await("the former standby's reconciliation counted",
+          () -> standbyMetrics.scrape().contains("rex_operator_reconciliations_total{") ? true : null);
       assertEquals(List.of(), standbyFatal);
     } finally {
       standby.close();

@@ -252,7 +252,9 @@ class ClusterReconcilerTest {
     edit(c -> c.getSpec().network.adminFrom = List.of("monitoring"));
     MockKubernetes.await("the monitoring namespace let in", () ->
         adminNamespaces(get(NetworkPolicy.class, "build-worker"), 9091).contains("monitoring") ? true : null);
-    assertEquals(List.of("rex-system", "monitoring"), adminNamespaces(get(NetworkPolicy.class, "build-scheduler"), 9090));
+    MockKubernetes.await("the monitoring namespace let in to the schedulers too", () ->
+        adminNamespaces(get(NetworkPolicy.class, "build-scheduler"), 9090).equals(List.of("rex-system", "monitoring"))
+            ? true : null);
 
     edit(c -> c.getSpec().network.policies = false);
     MockKubernetes.await("the policies removed", () ->

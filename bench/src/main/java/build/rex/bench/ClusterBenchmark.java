@@ -204,10 +204,12 @@ public final class ClusterBenchmark {
             if (message.hasAssignment()) {
               String operation = message.getAssignment().getOperation();
               String executor = message.getAssignment().getExecutorId();
+              long attempt = message.getAssignment().getAttempt(); // every report names the attempt it is about
               synchronized (self) {
-                self[0].onNext(WorkerMessage.newBuilder().setStarted(ActionStarted.newBuilder().setOperation(operation)).build());
+                self[0].onNext(WorkerMessage.newBuilder().setStarted(ActionStarted.newBuilder().setOperation(operation)
+                    .setAttempt(attempt)).build());
                 self[0].onNext(WorkerMessage.newBuilder().setFinished(ActionFinished.newBuilder().setOperation(operation)
-                    .setExecutorId(executor).setResponse(ExecuteResponse.getDefaultInstance())).build());
+                    .setExecutorId(executor).setAttempt(attempt).setResponse(ExecuteResponse.getDefaultInstance())).build());
                 self[0].onNext(WorkerMessage.newBuilder().setFree(ExecutorFree.newBuilder().setExecutorId(executor)).build());
               }
             }

@@ -64,7 +64,10 @@ public final class ActionRunner {
     ActionResult.Builder result = ActionResult.newBuilder();
     Action action = assignment.getAction();
     Command command = assignment.getCommand();
-    String id = assignment.getOperation().substring(assignment.getOperation().lastIndexOf('/') + 1);
+    // Unique per attempt: an earlier attempt of the same operation (one the scheduler gave up on
+    // while this worker was stalled, say) may still be cleaning up its exec root here.
+    String id = assignment.getOperation().substring(assignment.getOperation().lastIndexOf('/') + 1) + "-"
+        + assignment.getAttempt();
     Path stdout = execRoots.resolve(id + ".stdout");
     Path stderr = execRoots.resolve(id + ".stderr");
     try {

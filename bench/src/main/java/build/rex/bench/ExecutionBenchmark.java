@@ -84,7 +84,7 @@ public final class ExecutionBenchmark {
 
     NoOp(Channel channel) {
       this.channel = channel;
-      this.command = upload(Command.newBuilder().addArguments("true").build().toByteString());
+      this.command = upload(Command.newBuilder().addArguments("/bin/true").build().toByteString());
       this.inputRoot = upload(Directory.getDefaultInstance().toByteString());
     }
 

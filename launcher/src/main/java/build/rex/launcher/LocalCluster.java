@@ -154,6 +154,7 @@ final class LocalCluster {
       config.admin = new Endpoint("127.0.0.1", options.workerAdminPort(i));
       config.storage.path = dir.toString();
       config.cluster.workerId = "worker-" + i;
+      config.execution.executors.get(0).count = options.executors();
       config.cluster.tls = certificates.internalTls();
       config.cluster.schedulers.addresses = schedulerAddresses;
       config.cluster.schedulers.refreshSeconds = 1;

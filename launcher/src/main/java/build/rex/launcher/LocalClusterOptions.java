@@ -3,8 +3,10 @@ package build.rex.launcher;
 import java.nio.file.Path;
 
 /** The flags of {@code rex local}, checked. */
-record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers, boolean tls, boolean images,
-    boolean restart) {
+record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers, int executors, boolean tls,
+    boolean images, boolean restart) {
+  /** One executor per core, as a worker's config has by default. */
+  static final int DEFAULT_EXECUTORS = Math.max(1, Runtime.getRuntime().availableProcessors());
   static final int MAX_SCHEDULERS = 4;
 
   static LocalClusterOptions parse(String[] args) {
@@ -12,6 +14,7 @@ record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers, 
     Path dataDir = Path.of(".rex-local");
     int workers = 1;
     int schedulers = 1;
+    int executors = DEFAULT_EXECUTORS;
     boolean tls = false;
     boolean images = false;
     boolean restart = false;
@@ -42,11 +45,12 @@ record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers, 
         case "--data-dir" -> dataDir = Path.of(value);
         case "--workers" -> workers = number(name, value, 1, 32);
         case "--schedulers" -> schedulers = number(name, value, 1, MAX_SCHEDULERS);
+        case "--executors" -> executors = number(name, value, 1, 256);
         default -> throw new IllegalArgumentException("unknown flag '" + name + "'");
       }
     }
-    return new LocalClusterOptions(port, dataDir.toAbsolutePath().normalize(), workers, schedulers, tls, images,
-        restart);
+    return new LocalClusterOptions(port, dataDir.toAbsolutePath().normalize(), workers, schedulers, executors, tls,
+        images, restart);
   }
 
   private static int number(String flag, String value, int min, int max) {

@@ -1,0 +1,118 @@
+package build.rex.bench.build;
+
+import build.rex.bench.report.ResultTable;
+import build.rex.bench.report.Samples;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Real Bazel builds of the generated workspace against rex (with its defaults, and with as many
+ * executors as the reference server has jobs), against Bazel's RemoteWorker, and locally with no
+ * remote: every round starts each server afresh, and the order of the servers rotates from round
+ * to round so none always runs on a machine warmed (or tired) by another.
+ */
+public final class BazelBuildBenchmark {
+  /** {@code jobs}: the reference server's (and rex's "equal" run's) executors; Bazel runs twice as many. */
+  public record Settings(Path repo, Path scratch, int rounds, int jobs) {}
+
+  private final Settings settings;
+  private final Map<String, Samples> figures = new LinkedHashMap<>();
+
+  public BazelBuildBenchmark(Settings settings) {
+    this.settings = settings;
+  }
+
+  private Samples figure(String name) {
+    return figures.computeIfAbsent(name, n -> new Samples());
+  }
+
+  public void run(ResultTable table) throws Exception {
+    Path workspace = settings.scratch().resolve("workspace");
+    WorkspaceGenerator.write(workspace, "initial");
+    ReferenceServer.Compiled reference = ReferenceServer.compile(Files.createDirectories(
+        settings.scratch().resolve("remote-worker-classes")));
+    Path stubs = settings.repo().resolve("e2e/src/test/bazel/stubs");
+    List<String> systems = new ArrayList<>(List.of("rex", "rex-equal", "reference", "local"));
+    Map<String, BazelClient> clients = new LinkedHashMap<>();
+    for (String system : systems) {
+      clients.put(system, new BazelClient(workspace, settings.scratch().resolve("output-base-" + system), stubs,
+          2 * settings.jobs()));
+    }
+    int port = 18980;
+    for (int round = 0; round < settings.rounds(); round++) {
+      System.err.printf("bazel builds: round %d of %d%n", round + 1, settings.rounds());
+      for (String system : systems) {
+        BazelClient bazel = clients.get(system);
+        if (system.equals("local")) {
+          WorkspaceGenerator.salt(workspace, UUID.randomUUID().toString());
+          figure("local cold").add(bazel.cleanBuild(null).seconds());
+          continue;
+        }
+        Path data = settings.scratch().resolve("data-" + system + "-" + round);
+        port += 100;
+        try (BuildServer server = system.equals("reference") ? reference.start(data, port, settings.jobs())
+            : new RexLocalServer(system, settings.repo(), data, port, system.equals("rex") ? 0 : settings.jobs())) {
+          figure(system + " first cold").add(cold(bazel, workspace, server));
+          figure(system + " cold").add(cold(bazel, workspace, server));
+          BazelClient.Build warm = bazel.cleanBuild(server.remoteFlag());
+          if (warm.count("remote") > 0) {
+            throw new IllegalStateException(server.name() + ": the warm rebuild executed " + warm.count("remote")
+                + " actions instead of finding them in the cache");
+          }
+          figure(system + " warm").add(warm.seconds());
+          double total = 0;
+          for (Map.Entry<String, Double> peak : server.peakRssMiB().entrySet()) {
+            figure(system + " rss " + peak.getKey()).add(peak.getValue());
+            total += peak.getValue();
+          }
+          figure(system + " rss total").add(total);
+        }
+        Files.walk(data).sorted(Collections.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+      Collections.rotate(systems, 1);
+    }
+    for (BazelClient client : clients.values()) {
+      client.shutdown();
+    }
+    String remote = WorkspaceGenerator.actions() + "-action build";
+    table.add("cold build, rex defaults (" + defaultExecutors() + " executors)", "s", figure("rex cold"),
+        "reference, " + settings.jobs() + " jobs", figure("reference cold"), "<= 0.85");
+    table.add("cold build, rex with " + settings.jobs() + " executors", "s", figure("rex-equal cold"),
+        "reference, " + settings.jobs() + " jobs", figure("reference cold"), "<= 0.90");
+    table.add("warm rebuild after clean, rex defaults", "s", figure("rex warm"), "reference", figure("reference warm"),
+        "<= 0.90");
+    table.add("first cold build on a fresh rex", "s", figure("rex first cold"), "later cold build, rex",
+        figure("rex cold"), "<= 1.20");
+    table.add("first cold build on a fresh reference server", "s", figure("reference first cold"),
+        "later cold build, reference", figure("reference cold"), "");
+    table.add("cold " + remote + ", rex defaults", "s", figure("rex cold"), "local Bazel, no remote",
+        figure("local cold"), "");
+    table.add("peak RSS, rex scheduler", "MiB", figure("rex rss scheduler"), "reference server",
+        figure("reference rss server"), "<= 256 MiB");
+    table.add("peak RSS, rex worker", "MiB", figure("rex rss worker"), "reference server",
+        figure("reference rss server"), "<= 384 MiB");
+    table.add("peak RSS, rex scheduler + worker", "MiB", figure("rex rss total"), "reference server",
+        figure("reference rss server"), "< 1.00");
+  }
+
+  private static int defaultExecutors() {
+    return Math.max(1, Runtime.getRuntime().availableProcessors());
+  }
+
+  /** A build with a new salt: every action is new to every cache, so every one runs remotely. */
+  private static double cold(BazelClient bazel, Path workspace, BuildServer server) throws IOException, InterruptedException {
+    WorkspaceGenerator.salt(workspace, UUID.randomUUID().toString());
+    BazelClient.Build build = bazel.cleanBuild(server.remoteFlag());
+    if (build.count("remote cache hit") > 0 || build.count("remote") == 0) {
+      throw new IllegalStateException(server.name() + ": a cold build was not cold: " + build.spawns());
+    }
+    return build.seconds();
+  }
+}

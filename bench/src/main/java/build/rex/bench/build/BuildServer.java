@@ -1,0 +1,81 @@
+package build.rex.bench.build;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * A remote execution server under benchmark, running as its own processes: the Bazel flag that
+ * points at it, and the peak memory of each of its server processes.
+ */
+public interface BuildServer extends AutoCloseable {
+  String name();
+
+  /** The Bazel flag that sends every action here, e.g. {@code --remote_executor=grpc://127.0.0.1:8980}. */
+  String remoteFlag();
+
+  /** Peak resident memory (VmHWM) in MiB of each server process, by role. */
+  java.util.Map<String, Double> peakRssMiB() throws IOException;
+
+  @Override
+  void close() throws Exception;
+
+  /** Peak resident memory of a live process, from /proc. */
+  static double peakRssMiB(ProcessHandle process) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/" + process.pid() + "/status"))) {
+      if (line.startsWith("VmHWM:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+      }
+    }
+    throw new IOException("no VmHWM for process " + process.pid());
+  }
+
+  /** Starts {@code command} and waits until a line of its output passes {@code ready}. */
+  static Process start(List<String> command, Path log, Predicate<String> ready, long timeoutSeconds)
+      throws IOException, InterruptedException {
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    CompletableFuture<Void> started = new CompletableFuture<>();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(),
+          StandardCharsets.UTF_8)); var out = Files.newBufferedWriter(log)) {
+        for (String line; (line = lines.readLine()) != null; ) {
+          out.write(line);
+          out.newLine();
+          out.flush();
+          if (ready.test(line)) {
+            started.complete(null);
+          }
+        }
+      } catch (IOException e) {
+        started.completeExceptionally(e);
+      }
+      started.completeExceptionally(new IOException(command.get(0) + " ended before it was ready; see " + log));
+    }, "output-of-" + command.get(0));
+    reader.setDaemon(true);
+    reader.start();
+    try {
+      started.get(timeoutSeconds, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      process.destroyForcibly().waitFor();
+      throw new IOException("could not start " + String.join(" ", command) + ": " + e.getMessage() + " (log " + log + ")");
+    }
+    return process;
+  }
+
+  /** Stops a process and everything it started, politely first. */
+  static void stop(Process process) throws InterruptedException {
+    List<ProcessHandle> children = process.descendants().toList();
+    process.destroy();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      process.destroyForcibly().waitFor();
+    }
+    children.forEach(ProcessHandle::destroyForcibly);
+  }
+}

@@ -1,0 +1,90 @@
+package build.rex.bench.build;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Bazel's own RemoteWorker, the reference server: compiled here, at benchmark time, from Debian's
+ * {@code bazel-bootstrap-source} against the server jar that Debian's Bazel runs on (nothing of
+ * it is kept in rex's tree), and run as one process with a CAS on disk.
+ */
+public final class ReferenceServer implements BuildServer {
+  static final String SOURCES_PACKAGE = "bazel-bootstrap-source";
+  static final String JAR_PACKAGE = "bazel-bootstrap-data";
+  private static final String WORKER_PACKAGE = "com/google/devtools/build/remote/worker/";
+
+  private final int port;
+  private final Process process;
+
+  private ReferenceServer(Path classes, Path jar, Path dataDir, int port, int jobs) throws IOException, InterruptedException {
+    this.port = port;
+    Files.createDirectories(dataDir.resolve("work"));
+    Files.createDirectories(dataDir.resolve("cas"));
+    String java = ProcessHandle.current().info().command().orElse("java");
+    process = BuildServer.start(List.of(java, "-cp", classes + ":" + jar,
+        "com.google.devtools.build.remote.worker.RemoteWorker", "--listen_port=" + port,
+        "--work_path=" + dataDir.resolve("work"), "--cas_path=" + dataDir.resolve("cas"), "--jobs=" + jobs),
+        dataDir.resolve("remote-worker.log"), line -> line.contains("Not starting HTTP cache server"), 120);
+  }
+
+  /** Compiles RemoteWorker into {@code classes} once; every start after that reuses it. */
+  public static Compiled compile(Path classes) throws IOException, InterruptedException {
+    Path jar = installed(JAR_PACKAGE, "/A-server.jar");
+    Path anySource = installed(SOURCES_PACKAGE, "/" + WORKER_PACKAGE + "RemoteWorker.java");
+    Path sourceDir = anySource.getParent();
+    List<String> command = new ArrayList<>(List.of("javac", "-nowarn", "-proc:none", "-d", classes.toString(),
+        "-cp", jar.toString()));
+    try (Stream<Path> sources = Files.walk(sourceDir)) {
+      sources.filter(p -> p.toString().endsWith(".java")).forEach(p -> command.add(p.toString()));
+    }
+    Process javac = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(javac.getInputStream().readAllBytes());
+    if (javac.waitFor() != 0) {
+      throw new IOException("compiling RemoteWorker failed:\n" + output);
+    }
+    return new Compiled(classes, jar);
+  }
+
+  /** RemoteWorker's classes and the jar they run against. */
+  public record Compiled(Path classes, Path jar) {
+    public BuildServer start(Path dataDir, int port, int jobs) throws IOException, InterruptedException {
+      return new ReferenceServer(classes, jar, dataDir, port, jobs);
+    }
+  }
+
+  /** The path of a file of an installed Debian package, found with {@code dpkg -L}. */
+  private static Path installed(String debianPackage, String suffix) throws IOException, InterruptedException {
+    Process dpkg = new ProcessBuilder("dpkg", "-L", debianPackage).redirectErrorStream(true).start();
+    String listing = new String(dpkg.getInputStream().readAllBytes());
+    if (dpkg.waitFor() != 0) {
+      throw new IOException("Debian's " + debianPackage + " is not installed (apt-get install " + debianPackage + ")");
+    }
+    return listing.lines().filter(line -> line.endsWith(suffix)).findFirst().map(Path::of)
+        .orElseThrow(() -> new IOException(debianPackage + " has no file ending in " + suffix));
+  }
+
+  @Override
+  public String name() {
+    return "reference (Bazel's RemoteWorker)";
+  }
+
+  @Override
+  public String remoteFlag() {
+    return "--remote_executor=grpc://127.0.0.1:" + port;
+  }
+
+  @Override
+  public Map<String, Double> peakRssMiB() throws IOException {
+    return Map.of("server", BuildServer.peakRssMiB(process.toHandle()));
+  }
+
+  @Override
+  public void close() throws Exception {
+    BuildServer.stop(process);
+  }
+}

@@ -55,6 +55,9 @@ public final class ExecutionBenchmark {
               "no-op actions, " + setting, rate, rate / spawn);
           StorageBenchmark.Latencies latency = StorageBenchmark.concurrently(1, 300, (caller, i) -> noOp.run(1));
           System.out.printf("%-46s %s (target p50 < 10 ms)%n", "Execute latency one at a time, " + setting, latency);
+          noOp.phases.clear();
+          StorageBenchmark.concurrently(1, 300, (caller, i) -> noOp.run(1));
+          System.out.println("  where one call's time goes (medians): " + noOp.phaseMedians());
         }
       }
     } finally {
@@ -81,6 +84,8 @@ public final class ExecutionBenchmark {
     private final Digest command;
     private final Digest inputRoot;
     private final AtomicLong salt = new AtomicLong();
+    /** Where the time of each call went, from ExecutedActionMetadata's timestamps, in microseconds. */
+    final java.util.Map<String, java.util.List<Long>> phases = new java.util.concurrent.ConcurrentHashMap<>();
 
     NoOp(Channel channel) {
       this.channel = channel;
@@ -94,8 +99,41 @@ public final class ExecutionBenchmark {
       return Digests.of(blob);
     }
 
+    private void record(long start, build.bazel.remote.execution.v2.ExecutedActionMetadata m) {
+      long end = com.google.protobuf.util.Timestamps.toMicros(com.google.protobuf.util.Timestamps.now());
+      long[] points = {start, micros(m.getQueuedTimestamp()), micros(m.getWorkerStartTimestamp()),
+          micros(m.getInputFetchCompletedTimestamp()), micros(m.getExecutionStartTimestamp()),
+          micros(m.getExecutionCompletedTimestamp()), micros(m.getOutputUploadCompletedTimestamp()),
+          micros(m.getWorkerCompletedTimestamp()), end};
+      String[] names = {"client -> queued", "queued -> worker start", "fetch inputs", "exec root + sandbox",
+          "run", "outputs + upload", "worker done", "result -> client"};
+      for (int i = 0; i < names.length; i++) {
+        phases.computeIfAbsent(names[i], k -> java.util.Collections.synchronizedList(new java.util.ArrayList<>()))
+            .add(points[i + 1] - points[i]);
+      }
+    }
+
+    private static long micros(com.google.protobuf.Timestamp t) {
+      return com.google.protobuf.util.Timestamps.toMicros(t);
+    }
+
+    /** The median of each phase, in ms, in the order they happen. */
+    String phaseMedians() {
+      StringBuilder out = new StringBuilder();
+      for (String name : new String[] {"client -> queued", "queued -> worker start", "fetch inputs",
+          "exec root + sandbox", "run", "outputs + upload", "worker done", "result -> client"}) {
+        java.util.List<Long> values = new java.util.ArrayList<>(phases.getOrDefault(name, java.util.List.of()));
+        java.util.Collections.sort(values);
+        if (!values.isEmpty()) {
+          out.append(String.format("%s %.2f ms; ", name, values.get(values.size() / 2) / 1000.0));
+        }
+      }
+      return out.toString();
+    }
+
     void run(int times) {
       for (int i = 0; i < times; i++) {
+        long start = com.google.protobuf.util.Timestamps.toMicros(com.google.protobuf.util.Timestamps.now());
         Action action = Action.newBuilder().setCommandDigest(command).setInputRootDigest(inputRoot)
             .setSalt(ByteString.copyFromUtf8(Long.toString(salt.incrementAndGet()))).build();
         Iterator<Operation> operation = ExecutionGrpc.newBlockingStub(channel)
@@ -109,6 +147,7 @@ public final class ExecutionBenchmark {
           if (response.getStatus().getCode() != 0 || response.getResult().getExitCode() != 0) {
             throw new IllegalStateException("no-op action failed: " + response);
           }
+          record(start, response.getResult().getExecutionMetadata());
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
           throw new IllegalStateException(e);
         }

@@ -104,7 +104,7 @@ public final class WorkerServer extends ServerProcess {
     new ExecRootsFolder(execRoots).clear();
     Sandbox sandbox = Sandbox.probe(new Sandbox.Settings(config.execution.sandbox.enabled, config.execution.sandbox.user,
         config.execution.sandbox.pidsLimit, config.execution.sandbox.openFilesLimit,
-        Path.of(config.execution.sandbox.cgroupRoot))).requireAccess(execRoots);
+        Path.of(config.execution.sandbox.cgroupRoot), storageRoot.resolve("bin"))).requireAccess(execRoots);
     ActionRunner runner = new ActionRunner(workerId, storage.cas(), cas, execRoots, sandbox);
     return new ExecutorPool(executors, runner, (except, message) -> links.broadcast(except, message));
   }

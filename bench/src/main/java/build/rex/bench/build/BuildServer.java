@@ -64,7 +64,9 @@ public interface BuildServer extends AutoCloseable {
       started.get(timeoutSeconds, TimeUnit.SECONDS);
     } catch (Exception e) {
       process.destroyForcibly().waitFor();
-      throw new IOException("could not start " + String.join(" ", command) + ": " + e.getMessage() + " (log " + log + ")");
+      List<String> lines = Files.exists(log) ? Files.readAllLines(log) : List.of();
+      throw new IOException("could not start " + String.join(" ", command) + ": " + e.getMessage() + "; its last lines:\n"
+          + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size())));
     }
     return process;
   }

@@ -16,20 +16,18 @@ import org.slf4j.LoggerFactory;
  * Process isolation for actions, as strong as the container allows. Each layer is probed once
  * at start and used only where the kernel permits it; what is missing is logged.
  *
- * <p>A command runs as {@code sh (sets rlimits: no core files, open-file limit; joins the
- * action's cgroup) -> setpriv (killed when the worker dies) -> unshare (new PID and mount
- * namespaces, and a network namespace unless the action may use the network) -> setpriv (an
- * unprivileged user, no new privileges) -> the program}. When the PID namespace's first
- * process dies, the kernel kills all the rest.
+ * <p>A command runs under one small helper ({@link SandboxHelper}, one process and one fork)
+ * that sets the rlimits (no core files, an open-file limit), joins the action's cgroup, dies
+ * with the worker, makes new PID and mount namespaces (and a network namespace unless the
+ * action may use the network), becomes an unprivileged user with no new privileges, and runs
+ * the program as the PID namespace's first process: when it dies, the kernel kills all the rest.
  */
 public final class Sandbox {
   private static final Logger log = LoggerFactory.getLogger(Sandbox.class);
-  /** Joins the cgroups named before "--", then runs what follows; rlimits are set before it. */
-  private static final String JOIN_CGROUPS =
-      "while [ \"$1\" != -- ]; do echo $$ > \"$1/cgroup.procs\" || exit 125; shift; done; shift; exec \"$@\"";
 
-  /** What the sandbox should do. */
-  public record Settings(boolean enabled, String user, int pidsLimit, int openFilesLimit, Path cgroupRoot) {}
+  /** What the sandbox should do; the helper is installed into {@code helperFolder}. */
+  public record Settings(boolean enabled, String user, int pidsLimit, int openFilesLimit, Path cgroupRoot,
+      Path helperFolder) {}
 
   /** What one action may use. 0 means no limit. */
   public record Limits(double cpus, long memoryBytes, boolean network) {}
@@ -37,6 +35,7 @@ public final class Sandbox {
   private final Settings settings;
   private final Map<String, String> unavailable = new LinkedHashMap<>();
   private final List<String> available = new ArrayList<>();
+  private String helper;
   private int uid = -1;
   private int gid = -1;
 
@@ -44,18 +43,17 @@ public final class Sandbox {
     this.settings = settings;
   }
 
-  /** Finds out which layers work here and logs it. */
+  /** Installs the helper, finds out which layers work here and logs it. */
   public static Sandbox probe(Settings settings) {
     Sandbox sandbox = new Sandbox(settings);
     if (!settings.enabled()) {
       sandbox.unavailable.put("all layers", "sandbox disabled in the config");
-    } else {
-      sandbox.check("pid+mount namespaces", List.of("/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--mount",
-          "--mount-proc", "true"));
-      sandbox.check("network namespace", List.of("/usr/bin/unshare", "--net", "true"));
-      sandbox.check("killed with the worker", List.of("/usr/bin/setpriv", "--pdeathsig", "KILL", "true"));
+    } else if (sandbox.installHelper()) {
+      sandbox.check("pid+mount namespaces", List.of("--namespaces"));
+      sandbox.check("network namespace", List.of("--namespaces", "--net"));
+      sandbox.check("killed with the worker", List.of("--pdeathsig"));
       sandbox.probeUser();
-      sandbox.check("rlimits", List.of("/bin/sh", "-c", sandbox.rlimits(true)));
+      sandbox.check("rlimits", sandbox.rlimits(true));
       if (ActionCgroup.available(settings.cgroupRoot())) {
         sandbox.available.add("cgroups");
       } else {
@@ -64,6 +62,17 @@ public final class Sandbox {
     }
     log.info("sandbox layers in use: {}; not available: {}", sandbox.available, sandbox.unavailable);
     return sandbox;
+  }
+
+  private boolean installHelper() {
+    try {
+      helper = SandboxHelper.install(settings.helperFolder()).toString();
+      return true;
+    } catch (IOException e) {
+      unavailable.put("all layers", "the sandbox helper cannot be installed in " + settings.helperFolder() + ": "
+          + e.getMessage());
+      return false;
+    }
   }
 
   private void probeUser() {
@@ -78,15 +87,27 @@ public final class Sandbox {
       unavailable.put("unprivileged user", "user '" + settings.user() + "' does not exist");
       return;
     }
-    check("unprivileged user", List.of("/usr/bin/setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups",
-        "--no-new-privs", "true"));
+    check("unprivileged user", userFlags());
     if (!available.contains("unprivileged user")) {
       uid = -1;
       gid = -1;
     }
   }
 
-  private void check(String layer, List<String> probe) {
+  private List<String> userFlags() {
+    return List.of("--uid", Integer.toString(uid), "--gid", Integer.toString(gid));
+  }
+
+  /** Runs {@code /bin/true} under the helper with {@code flags}: the layer works if that succeeds. */
+  private void check(String layer, List<String> flags) {
+    check(layer, flags, List.of("/bin/true"));
+  }
+
+  private void check(String layer, List<String> flags, List<String> program) {
+    List<String> probe = new ArrayList<>(List.of(helper));
+    probe.addAll(flags);
+    probe.add("--");
+    probe.addAll(program);
     try {
       Process process = new ProcessBuilder(probe).redirectErrorStream(true).start();
       if (process.waitFor(10, TimeUnit.SECONDS) && process.exitValue() == 0) {
@@ -121,8 +142,7 @@ public final class Sandbox {
     if (uid < 0) {
       return this;
     }
-    check("access to " + folder, List.of("/usr/bin/setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups",
-        "/bin/sh", "-c", "cd \"$0\"", folder.toString()));
+    check("access to " + folder, userFlags(), List.of("/bin/sh", "-c", "cd \"$0\"", folder.toString()));
     if (!available.remove("access to " + folder)) {
       unavailable.remove("access to " + folder);
       available.remove("unprivileged user");
@@ -164,48 +184,47 @@ public final class Sandbox {
   }
 
   /**
-   * Shell builtins that set the rlimits (inherited by everything the action starts): no core
-   * files, an open-file limit, and, without a pids cgroup, a process limit (counted per user,
-   * so only a fallback).
+   * No core files (always), an open-file limit, and, without a pids cgroup, a process limit
+   * (counted per user, so only a fallback); all inherited by everything the action starts.
    */
-  private String rlimits(boolean processLimit) {
-    return "ulimit -c 0 && ulimit -n " + settings.openFilesLimit()
-        + (processLimit ? " && ulimit -p " + settings.pidsLimit() : "");
+  private List<String> rlimits(boolean processLimit) {
+    List<String> flags = new ArrayList<>(List.of("--nofile", Integer.toString(settings.openFilesLimit())));
+    if (processLimit) {
+      flags.addAll(List.of("--nproc", Integer.toString(settings.pidsLimit())));
+    }
+    return flags;
   }
 
-  /**
-   * Wraps {@code argv} (whose program is an absolute path) in every available layer. The first
-   * process is a shell that sets the rlimits and joins the cgroup with builtins, which saves
-   * starting one more program per action.
-   */
+  /** Wraps {@code argv} (whose program is an absolute path) in every available layer. */
   public Prepared prepare(String id, List<String> argv, Limits limits) throws IOException {
-    List<String> wrapped = new ArrayList<>();
+    if (helper == null) {
+      return new Prepared(List.copyOf(argv), null);
+    }
     ActionCgroup cgroup = null;
     if (available.contains("cgroups")) {
       cgroup = ActionCgroup.create(settings.cgroupRoot(), id, limits.cpus(), limits.memoryBytes(), settings.pidsLimit());
     }
-    if (cgroup != null || available.contains("rlimits")) {
-      String script = (available.contains("rlimits") ? rlimits(cgroup == null) + " || exit 125; " : "") + JOIN_CGROUPS;
-      wrapped.addAll(List.of("/bin/sh", "-c", script, "rex-sandbox"));
-      if (cgroup != null) {
-        cgroup.folders().forEach(folder -> wrapped.add(folder.toString()));
-      }
-      wrapped.add("--");
+    List<String> wrapped = new ArrayList<>(List.of(helper));
+    if (available.contains("rlimits")) {
+      wrapped.addAll(rlimits(cgroup == null));
+    }
+    if (cgroup != null) {
+      cgroup.folders().forEach(folder -> wrapped.addAll(List.of("--cgroup", folder.toString())));
     }
     if (available.contains("killed with the worker")) {
-      // If the worker dies, the kernel kills this process, and with it the PID namespace below.
-      wrapped.addAll(List.of("/usr/bin/setpriv", "--pdeathsig", "KILL"));
+      // If the worker dies, the kernel kills the helper, and with it the PID namespace below.
+      wrapped.add("--pdeathsig");
     }
     if (available.contains("pid+mount namespaces")) {
-      wrapped.addAll(List.of("/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--mount", "--mount-proc"));
+      wrapped.add("--namespaces");
       if (!limits.network() && available.contains("network namespace")) {
         wrapped.add("--net");
       }
-      wrapped.add("--");
     }
     if (uid >= 0) {
-      wrapped.addAll(List.of("/usr/bin/setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups", "--no-new-privs"));
+      wrapped.addAll(userFlags());
     }
+    wrapped.add("--");
     wrapped.addAll(argv);
     return new Prepared(wrapped, cgroup);
   }

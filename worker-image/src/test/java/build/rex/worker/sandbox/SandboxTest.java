@@ -32,7 +32,8 @@ class SandboxTest {
     // World-traversable, as a worker's data folder is: the sandbox user must reach it.
     dir = Files.createTempDirectory(Path.of("/tmp"), "rex-sandbox-test",
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-    sandbox = Sandbox.probe(new Sandbox.Settings(true, "nobody", 64, 1024, Path.of("/sys/fs/cgroup"))).requireAccess(dir);
+    sandbox = Sandbox.probe(new Sandbox.Settings(true, "nobody", 64, 1024, Path.of("/sys/fs/cgroup"),
+        dir.resolve("bin"))).requireAccess(dir);
     System.out.println("sandbox layers available: " + sandbox.availableLayers());
     System.out.println("sandbox layers NOT available here (their tests are skipped): " + sandbox.unavailableLayers());
   }
@@ -119,6 +120,21 @@ class SandboxTest {
     Result result = run("i=0; while [ $i -lt 200 ]; do sleep 2 & i=$((i+1)); done; wait; echo spawned", DEFAULT);
     assertTrue(result.output().contains("fork") || result.output().contains("Resource temporarily unavailable")
         || result.exitCode() != 0, "forks beyond the pids limit fail: " + result.output());
+  }
+
+  @Test
+  void theCommandGetsExactlyItsArgumentsAndItsExitCodeComesBack() throws Exception {
+    Assumptions.assumeFalse(sandbox.availableLayers().isEmpty(), "SKIPPED: no sandbox layer works here");
+    Path work = Files.createTempDirectory(dir, "arguments");
+    sandbox.handOver(work);
+    try (Sandbox.Prepared prepared = sandbox.prepare("arguments", List.of("/bin/sh", "-c",
+        "printf '%s|' \"$@\"; exit 3", "name", "a b", "", "*", "--", "--uid"), DEFAULT)) {
+      Process process = new ProcessBuilder(prepared.argv()).directory(work.toFile()).redirectErrorStream(true).start();
+      String output = new String(process.getInputStream().readAllBytes());
+      assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+      assertEquals(3, process.exitValue(), output);
+      assertEquals("a b||*|--|--uid|", output);
+    }
   }
 
   @Test

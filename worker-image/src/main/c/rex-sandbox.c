@@ -1,0 +1,156 @@
+/*
+ * rex-sandbox: puts one action's command into the worker's sandbox with a single short-lived
+ * process, where a chain of sh, setpriv, unshare and setpriv took four.
+ *
+ *   rex-sandbox [--cgroup DIR]... [--nofile N] [--nproc N] [--pdeathsig] [--namespaces]
+ *               [--net] [--uid UID --gid GID] -- PROGRAM [ARG]...
+ *
+ * In order: no core files and the given rlimits; joins each cgroup; dies with its parent (the
+ * worker) when --pdeathsig; with --namespaces, new PID and mount namespaces (and a network
+ * namespace with --net), forks PROGRAM as the namespace's first process with a fresh /proc,
+ * kills it if this process dies, and exits as it exits; drops to UID/GID with no supplementary
+ * groups and no new privileges; then runs PROGRAM. When the namespace's first process dies, the
+ * kernel kills every other process in it. Exit 125 (with a message on stderr) when a layer
+ * cannot be set up; the worker's probe runs it once per layer at start to know which work.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SETUP_FAILED 125
+#define MAX_CGROUPS 8
+
+static void fail(const char *what) {
+  fprintf(stderr, "rex-sandbox: %s: %s\n", what, strerror(errno));
+  _exit(SETUP_FAILED);
+}
+
+static void usage(const char *problem) {
+  fprintf(stderr, "rex-sandbox: %s\n", problem);
+  _exit(SETUP_FAILED);
+}
+
+static long number(const char *flag, const char *value) {
+  char *end;
+  errno = 0;
+  long n = value == NULL ? -1 : strtol(value, &end, 10);
+  if (value == NULL || errno != 0 || *end != '\0' || n < 0) {
+    fprintf(stderr, "rex-sandbox: %s needs a number\n", flag);
+    _exit(SETUP_FAILED);
+  }
+  return n;
+}
+
+static void limit(int resource, long value, const char *name) {
+  struct rlimit rl = {(rlim_t) value, (rlim_t) value};
+  if (setrlimit(resource, &rl) != 0) fail(name);
+}
+
+static void join_cgroup(const char *dir) {
+  char path[4096];
+  char pid[32];
+  if (snprintf(path, sizeof path, "%s/cgroup.procs", dir) >= (int) sizeof path) usage("cgroup path too long");
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fail(path);
+  int len = snprintf(pid, sizeof pid, "%d", (int) getpid());
+  if (write(fd, pid, len) != len) fail(path);
+  close(fd);
+}
+
+/* Waits for the namespace's first process and leaves as it left: same code, or same signal. */
+static void wait_and_mirror(pid_t child) {
+  int status;
+  while (waitpid(child, &status, 0) < 0) {
+    if (errno != EINTR) fail("waitpid");
+  }
+  if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+  int sig = WTERMSIG(status);
+  signal(sig, SIG_DFL);
+  prctl(PR_SET_DUMPABLE, 0);
+  kill(getpid(), sig);
+  _exit(128 + sig);
+}
+
+int main(int argc, char **argv) {
+  const char *cgroups[MAX_CGROUPS];
+  int ncgroups = 0;
+  long nofile = -1, nproc = -1, uid = -1, gid = -1;
+  int pdeathsig = 0, namespaces = 0, net = 0;
+  int i = 1;
+  for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+    const char *flag = argv[i];
+    const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(flag, "--cgroup") == 0) {
+      if (value == NULL || ncgroups == MAX_CGROUPS) usage("--cgroup needs a folder (at most 8)");
+      cgroups[ncgroups++] = value;
+      i++;
+    } else if (strcmp(flag, "--nofile") == 0) {
+      nofile = number(flag, value);
+      i++;
+    } else if (strcmp(flag, "--nproc") == 0) {
+      nproc = number(flag, value);
+      i++;
+    } else if (strcmp(flag, "--uid") == 0) {
+      uid = number(flag, value);
+      i++;
+    } else if (strcmp(flag, "--gid") == 0) {
+      gid = number(flag, value);
+      i++;
+    } else if (strcmp(flag, "--pdeathsig") == 0) {
+      pdeathsig = 1;
+    } else if (strcmp(flag, "--namespaces") == 0) {
+      namespaces = 1;
+    } else if (strcmp(flag, "--net") == 0) {
+      net = 1;
+    } else {
+      fprintf(stderr, "rex-sandbox: unknown flag %s\n", flag);
+      _exit(SETUP_FAILED);
+    }
+  }
+  if (i + 1 >= argc) usage("no program after --");
+  if ((uid < 0) != (gid < 0)) usage("--uid and --gid go together");
+  char **program = argv + i + 1;
+
+  if (pdeathsig) {
+    pid_t parent = getppid();
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail("PR_SET_PDEATHSIG");
+    if (getppid() != parent) _exit(SETUP_FAILED); /* the worker died before the line above */
+  }
+  limit(RLIMIT_CORE, 0, "RLIMIT_CORE");
+  if (nofile >= 0) limit(RLIMIT_NOFILE, nofile, "RLIMIT_NOFILE");
+  if (nproc >= 0) limit(RLIMIT_NPROC, nproc, "RLIMIT_NPROC");
+  for (int c = 0; c < ncgroups; c++) join_cgroup(cgroups[c]);
+
+  if (namespaces) {
+    if (unshare(CLONE_NEWPID | CLONE_NEWNS | (net ? CLONE_NEWNET : 0)) != 0) fail("unshare");
+    pid_t child = fork();
+    if (child < 0) fail("fork");
+    if (child > 0) wait_and_mirror(child);
+    /* The namespace's first process: gone if this helper is killed, and with it the rest. (Its
+     * parent is outside the namespace, so getppid() says 0 and cannot tell whether the helper
+     * died before this line; the action's cgroup, which the worker kills, covers that instant.) */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail("PR_SET_PDEATHSIG");
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) fail("making mounts private");
+    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) fail("mounting /proc");
+  }
+  if (uid >= 0) {
+    if (setgroups(0, NULL) != 0) fail("setgroups");
+    if (setresgid((gid_t) gid, (gid_t) gid, (gid_t) gid) != 0) fail("setresgid");
+    if (setresuid((uid_t) uid, (uid_t) uid, (uid_t) uid) != 0) fail("setresuid");
+  }
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail("PR_SET_NO_NEW_PRIVS");
+  execv(program[0], program);
+  fprintf(stderr, "rex-sandbox: cannot run %s: %s\n", program[0], strerror(errno));
+  _exit(errno == ENOENT ? 127 : 126);
+}

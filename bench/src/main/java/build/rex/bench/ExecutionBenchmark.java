@@ -133,11 +133,12 @@ public final class ExecutionBenchmark {
 
     void run(int times) {
       for (int i = 0; i < times; i++) {
-        long start = com.google.protobuf.util.Timestamps.toMicros(com.google.protobuf.util.Timestamps.now());
         Action action = Action.newBuilder().setCommandDigest(command).setInputRootDigest(inputRoot)
             .setSalt(ByteString.copyFromUtf8(Long.toString(salt.incrementAndGet()))).build();
+        Digest actionDigest = upload(action.toByteString());
+        long start = com.google.protobuf.util.Timestamps.toMicros(com.google.protobuf.util.Timestamps.now());
         Iterator<Operation> operation = ExecutionGrpc.newBlockingStub(channel)
-            .execute(ExecuteRequest.newBuilder().setActionDigest(upload(action.toByteString())).build());
+            .execute(ExecuteRequest.newBuilder().setActionDigest(actionDigest).build());
         Operation last = null;
         while (operation.hasNext()) {
           last = operation.next();

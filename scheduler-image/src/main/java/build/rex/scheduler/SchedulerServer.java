@@ -79,8 +79,8 @@ public final class SchedulerServer extends ServerProcess {
       cas = backup.cas();
       durableActionCache = backup.actionCache();
     }
-    ActionCache actionCache = new CompletenessCheckingActionCache(
-        new InMemoryActionCache(durableActionCache, config.actionCache.memoryEntries), cas);
+    InMemoryActionCache recentResults = new InMemoryActionCache(durableActionCache, config.actionCache.memoryEntries);
+    ActionCache actionCache = new CompletenessCheckingActionCache(recentResults, cas);
     Dispatcher.ExecutionSettings executionSettings = new Dispatcher.ExecutionSettings(
         Durations.fromSeconds(config.execution.defaultTimeoutSeconds),
         Durations.fromSeconds(config.execution.maxTimeoutSeconds),
@@ -132,7 +132,7 @@ public final class SchedulerServer extends ServerProcess {
         GrpcPort.of(config.cluster.grpc, tls.internalServer(config.cluster.tls), List.of(
             execution,
             operations,
-            new WorkerConnectionService(dispatcher, registry, actionCache, resultWriters),
+            new WorkerConnectionService(dispatcher, registry, recentResults, resultWriters),
             new AdminService(registry, dispatcher))));
     advertised = config.cluster.grpc.advertised(config.cluster.advertiseAddress, internalPort());
     new AdminRoutes(registry, dispatcher).install(this::adminRoute);

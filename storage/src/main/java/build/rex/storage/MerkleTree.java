@@ -22,6 +22,15 @@ import java.util.Set;
 public record MerkleTree(Digest root, Map<Digest, Directory> directories, Set<Digest> missingDirectories) {
 
   public static MerkleTree load(BlobStore cas, Digest root) throws IOException, InvalidArgumentException {
+    return load(cas, root, Map.of());
+  }
+
+  /**
+   * As {@link #load(BlobStore, Digest)}, taking directories from {@code atHand} (blobs the
+   * caller read already, e.g. together with the Command in one batch) before asking the CAS.
+   */
+  public static MerkleTree load(BlobStore cas, Digest root, Map<Digest, ByteString> atHand)
+      throws IOException, InvalidArgumentException {
     Digests.check("input_root_digest", root);
     Map<Digest, Directory> directories = new LinkedHashMap<>();
     Set<Digest> missing = new HashSet<>();
@@ -32,7 +41,9 @@ public record MerkleTree(Digest root, Map<Digest, Directory> directories, Set<Di
       if (++depth > InputTreeValidator.MAX_DEPTH) {
         throw new InvalidArgumentException("the input tree is more than " + InputTreeValidator.MAX_DEPTH + " levels deep");
       }
-      Map<Digest, ByteString> found = cas.getBatch(level);
+      List<Digest> toRead = level.stream().filter(d -> !atHand.containsKey(d)).toList();
+      Map<Digest, ByteString> found = new java.util.HashMap<>(toRead.isEmpty() ? Map.of() : cas.getBatch(toRead));
+      level.stream().filter(atHand::containsKey).forEach(d -> found.put(d, atHand.get(d)));
       List<Digest> next = new ArrayList<>();
       for (Digest digest : level) {
         ByteString bytes = found.get(digest);

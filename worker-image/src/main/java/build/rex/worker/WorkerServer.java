@@ -106,7 +106,7 @@ public final class WorkerServer extends ServerProcess {
         config.execution.sandbox.pidsLimit, config.execution.sandbox.openFilesLimit,
         Path.of(config.execution.sandbox.cgroupRoot), storageRoot.resolve("bin"))).requireAccess(execRoots);
     ActionRunner runner = new ActionRunner(workerId, storage.cas(), cas, execRoots, sandbox);
-    return new ExecutorPool(executors, runner, (except, message) -> links.broadcast(except, message));
+    return new ExecutorPool(executors, runner, storage.actionCache(), (except, message) -> links.broadcast(except, message));
   }
 
   private void registerMetrics() {

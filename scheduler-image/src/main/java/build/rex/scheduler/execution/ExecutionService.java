@@ -73,10 +73,11 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
       Requests.checkCommon(request.getInstanceName(), request.getDigestFunction());
       Requests.checkDigest("action_digest", request.getActionDigest());
       ActionKey key = new ActionKey(request.getInstanceName(), request.getActionDigest());
-      Prepared action = prepare(key);
+      // A hit costs the lookup and its completeness check, nothing else.
       if (!request.getSkipCacheLookup() && answeredFromCache(key, "operations/cached-" + UUID.randomUUID(), response)) {
         return;
       }
+      Prepared action = prepare(key);
       dispatcher.submit(key, action.action, action.command, action.platform, request.getExecutionPolicy().getPriority(),
           action.inputs.directoriesUpTo(INLINE_TREE_BYTES)).watch(response);
     } catch (MissingInputsException e) {
@@ -100,8 +101,10 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
   private Prepared prepare(ActionKey key) throws IOException, InvalidArgumentException, MissingInputsException,
       Dispatcher.UnsatisfiableException {
     Action action = loadAction(key.actionDigest());
-    MerkleTree inputs = MerkleTree.load(cas, action.getInputRootDigest());
-    Command command = loadAndCheckInputs(action, inputs);
+    // The Command and the input root in one read; the tree's deeper levels follow, one read each.
+    Map<Digest, ByteString> first = cas.getBatch(List.of(action.getCommandDigest(), action.getInputRootDigest()));
+    MerkleTree inputs = MerkleTree.load(cas, action.getInputRootDigest(), first);
+    Command command = checkInputs(action, first.get(action.getCommandDigest()), inputs);
     if (action.hasTimeout() && Durations.compare(action.getTimeout(), settings.maxTimeout()) > 0) {
       throw new InvalidArgumentException("timeout " + Durations.toString(action.getTimeout())
           + " is above this server's maximum of " + Durations.toString(settings.maxTimeout()));
@@ -153,16 +156,18 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
     return action;
   }
 
-  /** Loads the Command and checks that it and every input are present and safe. */
-  private Command loadAndCheckInputs(Action action, MerkleTree inputs)
+  /** Checks that the Command (null: absent) and every input are present and safe; parses the Command. */
+  private Command checkInputs(Action action, ByteString command, MerkleTree inputs)
       throws IOException, InvalidArgumentException, MissingInputsException {
     Set<Digest> missing = new LinkedHashSet<>();
-    ByteString command = cas.getBatch(List.of(action.getCommandDigest())).get(action.getCommandDigest());
     if (command == null) {
       missing.add(action.getCommandDigest());
     }
     missing.addAll(inputs.missingDirectories());
-    missing.addAll(cas.findMissing(inputs.fileDigests()));
+    Set<Digest> files = inputs.fileDigests();
+    if (!files.isEmpty()) {
+      missing.addAll(cas.findMissing(files));
+    }
     if (!missing.isEmpty()) {
       throw new MissingInputsException(missing);
     }

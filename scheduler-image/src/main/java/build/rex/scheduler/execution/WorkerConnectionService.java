@@ -3,7 +3,7 @@ package build.rex.scheduler.execution;
 import build.bazel.remote.execution.v2.ExecuteResponse;
 import build.rex.scheduler.cluster.WorkerRegistry;
 import build.rex.scheduler.cluster.WorkerStream;
-import build.rex.storage.ac.ActionCache;
+import build.rex.storage.ac.InMemoryActionCache;
 import build.rex.v1.SchedulerMessage;
 import build.rex.v1.WorkerMessage;
 import build.rex.v1.WorkerServiceGrpc;
@@ -15,19 +15,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The scheduler's end of the worker protocol. Successful results are written to the Action
- * Cache (unless the action says do_not_cache) before the job completes, so the client's next
- * lookup finds them.
+ * The scheduler's end of the worker protocol. A successful result (unless the action says
+ * do_not_cache) is in the Action Cache before the job completes, so the client's next lookup
+ * finds it: workers store it with the entry's owners themselves and the scheduler only
+ * remembers it; when a worker could not (or is older), the scheduler stores it.
  */
 public final class WorkerConnectionService extends WorkerServiceGrpc.WorkerServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(WorkerConnectionService.class);
   private final Dispatcher dispatcher;
   private final WorkerRegistry registry;
-  private final ActionCache actionCache;
+  private final InMemoryActionCache actionCache;
   /** Results are stored off the stream's thread, so one slow write does not hold up a worker's other messages. */
   private final Executor resultWriters;
 
-  public WorkerConnectionService(Dispatcher dispatcher, WorkerRegistry registry, ActionCache actionCache,
+  public WorkerConnectionService(Dispatcher dispatcher, WorkerRegistry registry, InMemoryActionCache actionCache,
       Executor resultWriters) {
     this.dispatcher = dispatcher;
     this.registry = registry;
@@ -66,7 +67,12 @@ public final class WorkerConnectionService extends WorkerServiceGrpc.WorkerServi
             // Taken in stream order (the executor is free before its next message is read);
             // only storing the result happens elsewhere.
             Job job = dispatcher.finished(workerId, message.getFinished());
-            if (job != null) {
+            if (job != null && message.getFinished().getCacheHandled()) {
+              if (cacheable(job)) {
+                actionCache.remember(job.key, job.pendingResult.getResult());
+              }
+              dispatcher.resultStored(job);
+            } else if (job != null) {
               resultWriters.execute(() -> store(job));
             }
           }
@@ -75,12 +81,17 @@ public final class WorkerConnectionService extends WorkerServiceGrpc.WorkerServi
         }
       }
 
-      /** Caches a successful result before the job completes, so the client's next lookup finds it. */
+      private boolean cacheable(Job job) {
+        ExecuteResponse response = job.pendingResult;
+        return response.getStatus().getCode() == 0 && response.getResult().getExitCode() == 0
+            && !job.action.getDoNotCache();
+      }
+
+      /** Caches a successful result the worker did not store before the job completes. */
       private void store(Job job) {
         ExecuteResponse response = job.pendingResult;
-        boolean succeeded = response.getStatus().getCode() == 0 && response.getResult().getExitCode() == 0;
         try {
-          if (succeeded && !job.action.getDoNotCache()) {
+          if (cacheable(job)) {
             actionCache.put(job.key, response.getResult());
           }
         } catch (IOException | RuntimeException e) {

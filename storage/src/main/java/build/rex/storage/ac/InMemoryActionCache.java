@@ -43,7 +43,8 @@ public final class InMemoryActionCache implements ActionCache {
     remember(key, result);
   }
 
-  private void remember(ActionKey key, ActionResult result) {
+  /** Keeps a result that is already in the backing cache (written there by someone else). */
+  public void remember(ActionKey key, ActionResult result) {
     synchronized (recent) {
       recent.put(key, result);
     }

@@ -32,6 +32,7 @@ import java.util.function.BiConsumer;
 public final class ExecutorPool implements AutoCloseable {
   private final List<Executor> executors;
   private final ActionRunner runner;
+  private final ResultWriter results;
   /** Sends to every scheduler but the given one (null: to all). */
   private final BiConsumer<SchedulerConnection, WorkerMessage> broadcast;
   private final ExecutorService threads;
@@ -43,7 +44,9 @@ public final class ExecutorPool implements AutoCloseable {
   /** An action on one executor. */
   private record Running(String operation, long attempt, SchedulerConnection from, CommandRunner command) {}
 
-  public ExecutorPool(List<Executor> executors, ActionRunner runner, BiConsumer<SchedulerConnection, WorkerMessage> broadcast) {
+  public ExecutorPool(List<Executor> executors, ActionRunner runner, build.rex.storage.ac.ActionCache actionCache,
+      BiConsumer<SchedulerConnection, WorkerMessage> broadcast) {
+    this.results = new ResultWriter(actionCache);
     this.executors = List.copyOf(executors);
     this.runner = runner;
     this.broadcast = broadcast;
@@ -132,7 +135,7 @@ public final class ExecutorPool implements AutoCloseable {
       ExecuteResponse response = runner.run(assignment, offered(executor), running.command());
       running.from().send(WorkerMessage.newBuilder().setFinished(ActionFinished.newBuilder()
           .setOperation(assignment.getOperation()).setExecutorId(executor).setAttempt(assignment.getAttempt())
-          .setResponse(response)).build());
+          .setResponse(response).setCacheHandled(results.store(assignment, response))).build());
     } finally {
       synchronized (this) {
         busy.remove(executor);

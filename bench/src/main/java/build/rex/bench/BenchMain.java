@@ -17,7 +17,8 @@ import java.util.stream.Stream;
  * medians with their ranges and ratios to baselines measured in the same run.
  *
  * <p>Usage: {@code java -cp rex-bench.jar build.rex.bench.BenchMain --repo DIR [--rounds N]
- * [--only micro|builds] [--blob-mib N]}.
+ * [--only micro|builds] [--blob-mib N] [--systems rex,rex-equal,reference,local]} (the last
+ * for a quicker look at some of the builds; the table then lacks the others' figures).
  */
 public final class BenchMain {
   private BenchMain() {}
@@ -28,12 +29,14 @@ public final class BenchMain {
     int rounds = 5;
     String only = "all";
     long blobBytes = 1L << 30;
+    java.util.List<String> systems = BazelBuildBenchmark.Settings.ALL;
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--repo" -> repo = Path.of(args[i + 1]);
         case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
         case "--only" -> only = args[i + 1];
         case "--blob-mib" -> blobBytes = Long.parseLong(args[i + 1]) << 20;
+        case "--systems" -> systems = java.util.List.of(args[i + 1].split(","));
         default -> throw new IllegalArgumentException("unknown flag " + args[i]);
       }
     }
@@ -48,7 +51,7 @@ public final class BenchMain {
       }
       if (!only.equals("micro")) {
         new BazelBuildBenchmark(new BazelBuildBenchmark.Settings(repo.toAbsolutePath().normalize(),
-            scratch.resolve("builds"), rounds, 4)).run(table);
+            scratch.resolve("builds"), rounds, 4, systems)).run(table);
       }
     } finally {
       try (Stream<Path> files = Files.walk(scratch)) {

@@ -16,7 +16,33 @@ final class JvmRuntime implements ServerRuntime {
   public List<String> command(Component component, String name, Path config) {
     String java = ProcessHandle.current().info().command().orElse("java");
     Path jar = home.resolve(component.id + "-image/target/rex-" + component.id + ".jar");
-    return List.of(java, "-XX:+UseG1GC", "-jar", jar.toString(), "--config", config.toString());
+    List<String> command = new java.util.ArrayList<>(List.of(java));
+    command.addAll(flags(component));
+    command.addAll(List.of("-jar", jar.toString(), "--config", config.toString()));
+    return command;
+  }
+
+  /**
+   * Memory sized for what each process does (the JVM's own default would let a heap grow to a
+   * quarter of the machine's memory before collecting it): the serial collector, which keeps no
+   * per-region bookkeeping and returns freed heap; a heap limit with room for a busy build; the
+   * few C2 compiler threads two cores need. The worker spawns with vfork, which skips the
+   * jspawnhelper program Java otherwise starts before every action's command (half the cost of
+   * a spawn here); Java 25 calls vfork deprecated, so later versions, which may have removed it,
+   * keep their default.
+   */
+  static List<String> flags(Component component) {
+    List<String> flags = new java.util.ArrayList<>(List.of("-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=10",
+        "-XX:MaxHeapFreeRatio=30", "-Xss512k", "-XX:+ExitOnOutOfMemoryError"));
+    if (component == Component.SCHEDULER) {
+      flags.addAll(List.of("-Xms32m", "-Xmx160m"));
+    } else {
+      flags.addAll(List.of("-Xms32m", "-Xmx224m"));
+      if (Runtime.version().feature() <= 25) {
+        flags.add("-Djdk.lang.Process.launchMechanism=VFORK");
+      }
+    }
+    return flags;
   }
 
   /** The servers exit when the launcher dies, even by SIGKILL (see ServerMain). */

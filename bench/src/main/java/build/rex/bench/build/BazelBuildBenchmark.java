@@ -20,7 +20,10 @@ import java.util.UUID;
  */
 public final class BazelBuildBenchmark {
   /** {@code jobs}: the reference server's (and rex's "equal" run's) executors; Bazel runs twice as many. */
-  public record Settings(Path repo, Path scratch, int rounds, int jobs) {}
+  public record Settings(Path repo, Path scratch, int rounds, int jobs, List<String> systems) {
+    /** Every system the table compares. */
+    public static final List<String> ALL = List.of("rex", "rex-equal", "reference", "local");
+  }
 
   private final Settings settings;
   private final Map<String, Samples> figures = new LinkedHashMap<>();
@@ -41,11 +44,14 @@ public final class BazelBuildBenchmark {
     ReferenceServer.Compiled reference = ReferenceServer.compile(Files.createDirectories(
         settings.scratch().resolve("remote-worker-classes")));
     Path stubs = settings.repo().resolve("e2e/src/test/bazel/stubs");
-    List<String> systems = new ArrayList<>(List.of("rex", "rex-equal", "reference", "local"));
+    List<String> systems = new ArrayList<>(settings.systems());
     Map<String, BazelClient> clients = new LinkedHashMap<>();
     for (String system : systems) {
       clients.put(system, new BazelClient(workspace, settings.scratch().resolve("output-base-" + system), stubs,
           2 * settings.jobs()));
+    }
+    for (BazelClient client : clients.values()) {
+      client.warmUp();
     }
     int port = 18980;
     for (int round = 0; round < settings.rounds(); round++) {

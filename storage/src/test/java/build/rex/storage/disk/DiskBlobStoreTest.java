@@ -55,6 +55,34 @@ class DiskBlobStoreTest {
   }
 
   @Test
+  void aBatchIsSyncedTogetherAndReportsEachBadBlobAlone() throws Exception {
+    DiskBlobStore store = DiskBlobStore.open(root, new DiskStoreSettings(1 << 20, 0.5, 0.9, true));
+    ByteString stored = blob(100, 7);
+    store.put(Digests.of(stored), stored);
+    java.util.Map<Digest, ByteString> batch = new java.util.LinkedHashMap<>();
+    List<Digest> good = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      ByteString data = blob(200 + i, i);
+      good.add(Digests.of(data));
+      batch.put(Digests.of(data), data);
+    }
+    batch.put(Digests.of(stored), stored);
+    Digest lying = Digests.of(blob(300, 99));
+    batch.put(lying, blob(300, 98));
+    java.util.Map<Digest, java.io.IOException> failures = store.putBatch(batch);
+    assertEquals(Set.of(lying), failures.keySet());
+    assertTrue(failures.get(lying) instanceof DigestMismatchException, failures.toString());
+    assertEquals(Set.of(lying), store.findMissing(batch.keySet()));
+    for (Digest digest : good) {
+      assertEquals(batch.get(digest), store.get(digest));
+    }
+    assertEquals(51, store.blobCount());
+    try (Stream<Path> leftovers = Files.list(root.resolve("tmp"))) {
+      assertEquals(0, leftovers.count(), "no temporary file is left behind");
+    }
+  }
+
+  @Test
   void theEmptyBlobIsAlwaysPresent() throws Exception {
     DiskBlobStore store = open(1 << 20);
     assertEquals(Set.of(), store.findMissing(List.of(Digests.EMPTY)));

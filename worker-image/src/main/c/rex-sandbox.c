@@ -3,7 +3,14 @@
  * process, where a chain of sh, setpriv, unshare and setpriv took four.
  *
  *   rex-sandbox [--cgroup DIR]... [--nofile N] [--nproc N] [--pdeathsig] [--namespaces]
- *               [--net] [--uid UID --gid GID] -- PROGRAM [ARG]...
+ *               [--net | --netns PATH --netns-inode N] [--uid UID --gid GID] -- PROGRAM [ARG]...
+ *   rex-sandbox --hold-netns
+ *
+ * --hold-netns makes a network namespace (only a loopback, down) and keeps it until its stdin
+ * closes: an executor's actions, which run one after another, join it with --netns
+ * /proc/<holder>/ns/net instead of each making and tearing down its own (the teardown alone
+ * costs the kernel most of a millisecond). --netns-inode guards against a reused pid: the
+ * namespace joined must be the one the worker saw made.
  *
  * In order: no core files and the given rlimits; joins each cgroup; dies with its parent (the
  * worker) when --pdeathsig; with --namespaces, new PID and mount namespaces (and a network
@@ -25,6 +32,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -82,10 +90,38 @@ static void wait_and_mirror(pid_t child) {
   _exit(128 + sig);
 }
 
+/* Holds a new network namespace until stdin reaches its end (the worker closed it, or died). */
+static int hold_netns(void) {
+  if (unshare(CLONE_NEWNET) != 0) fail("unshare(CLONE_NEWNET)");
+  if (write(STDOUT_FILENO, "ready\n", 6) != 6) fail("write");
+  char buffer[64];
+  while (read(STDIN_FILENO, buffer, sizeof buffer) > 0 || errno == EINTR) {
+    errno = 0;
+  }
+  return 0;
+}
+
+/* Joins the network namespace at path, which must be the one with the given inode. */
+static void join_netns(const char *path, long inode) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail(path);
+  struct stat st;
+  if (fstat(fd, &st) != 0) fail(path);
+  if ((long) st.st_ino != inode) {
+    fprintf(stderr, "rex-sandbox: %s is not the network namespace expected (inode %ld, not %ld)\n", path,
+        (long) st.st_ino, inode);
+    _exit(SETUP_FAILED);
+  }
+  if (setns(fd, CLONE_NEWNET) != 0) fail("setns(CLONE_NEWNET)");
+  close(fd);
+}
+
 int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "--hold-netns") == 0) return hold_netns();
   const char *cgroups[MAX_CGROUPS];
   int ncgroups = 0;
-  long nofile = -1, nproc = -1, uid = -1, gid = -1;
+  long nofile = -1, nproc = -1, uid = -1, gid = -1, netns_inode = -1;
+  const char *netns = NULL;
   int pdeathsig = 0, namespaces = 0, net = 0;
   int i = 1;
   for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
@@ -107,6 +143,13 @@ int main(int argc, char **argv) {
     } else if (strcmp(flag, "--gid") == 0) {
       gid = number(flag, value);
       i++;
+    } else if (strcmp(flag, "--netns") == 0) {
+      if (value == NULL) usage("--netns needs a path");
+      netns = value;
+      i++;
+    } else if (strcmp(flag, "--netns-inode") == 0) {
+      netns_inode = number(flag, value);
+      i++;
     } else if (strcmp(flag, "--pdeathsig") == 0) {
       pdeathsig = 1;
     } else if (strcmp(flag, "--namespaces") == 0) {
@@ -120,6 +163,8 @@ int main(int argc, char **argv) {
   }
   if (i + 1 >= argc) usage("no program after --");
   if ((uid < 0) != (gid < 0)) usage("--uid and --gid go together");
+  if ((netns == NULL) != (netns_inode < 0)) usage("--netns and --netns-inode go together");
+  if (netns != NULL && net) usage("--netns and --net exclude each other");
   char **program = argv + i + 1;
 
   if (pdeathsig) {
@@ -132,6 +177,7 @@ int main(int argc, char **argv) {
   if (nproc >= 0) limit(RLIMIT_NPROC, nproc, "RLIMIT_NPROC");
   for (int c = 0; c < ncgroups; c++) join_cgroup(cgroups[c]);
 
+  if (netns != NULL) join_netns(netns, netns_inode);
   if (namespaces) {
     if (unshare(CLONE_NEWPID | CLONE_NEWNS | (net ? CLONE_NEWNET : 0)) != 0) fail("unshare");
     pid_t child = fork();

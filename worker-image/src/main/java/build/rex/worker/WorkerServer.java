@@ -105,6 +105,7 @@ public final class WorkerServer extends ServerProcess {
     Sandbox sandbox = Sandbox.probe(new Sandbox.Settings(config.execution.sandbox.enabled, config.execution.sandbox.user,
         config.execution.sandbox.pidsLimit, config.execution.sandbox.openFilesLimit,
         Path.of(config.execution.sandbox.cgroupRoot), storageRoot.resolve("bin"))).requireAccess(execRoots);
+    closeOnStop(sandbox);
     ActionRunner runner = new ActionRunner(workerId, storage.cas(), cas, execRoots, sandbox);
     return new ExecutorPool(executors, runner, storage.actionCache(), (except, message) -> links.broadcast(except, message));
   }

@@ -94,7 +94,8 @@ public final class ActionRunner {
           // Unique per run: several workers may share the host's cgroup tree, and a requeued
           // action may run elsewhere while this run is being cleaned up.
           String runId = id + "-" + java.util.UUID.randomUUID().toString().substring(0, 8);
-          try (Sandbox.Prepared prepared = sandbox.prepare(runId, CommandRunner.arguments(command, workingDirectory),
+          try (Sandbox.Prepared prepared = sandbox.prepare(runId, assignment.getExecutorId(),
+              CommandRunner.arguments(command, workingDirectory),
               limits(executor, action.hasPlatform() ? action.getPlatform() : command.getPlatform()))) {
             metadata.setExecutionStartTimestamp(Timestamps.now());
             outcome = runner.run(prepared.argv(), command, workingDirectory, stdout, stderr,

@@ -18,11 +18,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A command runs under one small helper ({@link SandboxHelper}, one process and one fork)
  * that sets the rlimits (no core files, an open-file limit), joins the action's cgroup, dies
- * with the worker, makes new PID and mount namespaces (and a network namespace unless the
- * action may use the network), becomes an unprivileged user with no new privileges, and runs
+ * with the worker, makes new PID and mount namespaces, joins its executor's network namespace
+ * (unless the action may use the network; see {@link HeldNetworkNamespace}), becomes an unprivileged user with no new privileges, and runs
  * the program as the PID namespace's first process: when it dies, the kernel kills all the rest.
  */
-public final class Sandbox {
+public final class Sandbox implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Sandbox.class);
 
   /** What the sandbox should do; the helper is installed into {@code helperFolder}. */
@@ -36,6 +36,8 @@ public final class Sandbox {
   private final Map<String, String> unavailable = new LinkedHashMap<>();
   private final List<String> available = new ArrayList<>();
   private String helper;
+  /** Each executor's network namespace, made at its first action that needs one. */
+  private final Map<String, HeldNetworkNamespace> networks = new java.util.HashMap<>();
   private int uid = -1;
   private int gid = -1;
 
@@ -50,7 +52,7 @@ public final class Sandbox {
       sandbox.unavailable.put("all layers", "sandbox disabled in the config");
     } else if (sandbox.installHelper()) {
       sandbox.check("pid+mount namespaces", List.of("--namespaces"));
-      sandbox.check("network namespace", List.of("--namespaces", "--net"));
+      sandbox.probeNetwork();
       sandbox.check("killed with the worker", List.of("--pdeathsig"));
       sandbox.probeUser();
       sandbox.check("rlimits", sandbox.rlimits(true));
@@ -62,6 +64,17 @@ public final class Sandbox {
     }
     log.info("sandbox layers in use: {}; not available: {}", sandbox.available, sandbox.unavailable);
     return sandbox;
+  }
+
+  /** A held network namespace, joined by an action: what every action without network does. */
+  private void probeNetwork() {
+    try (HeldNetworkNamespace probe = HeldNetworkNamespace.create(helper)) {
+      List<String> flags = new ArrayList<>(probe.joinFlags());
+      flags.add("--namespaces");
+      check("network namespace", flags);
+    } catch (IOException e) {
+      unavailable.put("network namespace", e.getMessage());
+    }
   }
 
   private boolean installHelper() {
@@ -195,8 +208,12 @@ public final class Sandbox {
     return flags;
   }
 
-  /** Wraps {@code argv} (whose program is an absolute path) in every available layer. */
-  public Prepared prepare(String id, List<String> argv, Limits limits) throws IOException {
+  /**
+   * Wraps {@code argv} (whose program is an absolute path) in every available layer, for a run
+   * named {@code id} on {@code executor}: the executor's actions run one after another and
+   * share what can be prepared once for them (a network namespace).
+   */
+  public Prepared prepare(String id, String executor, List<String> argv, Limits limits) throws IOException {
     if (helper == null) {
       return new Prepared(List.copyOf(argv), null);
     }
@@ -218,7 +235,7 @@ public final class Sandbox {
     if (available.contains("pid+mount namespaces")) {
       wrapped.add("--namespaces");
       if (!limits.network() && available.contains("network namespace")) {
-        wrapped.add("--net");
+        wrapped.addAll(network(executor).joinFlags());
       }
     }
     if (uid >= 0) {
@@ -227,6 +244,22 @@ public final class Sandbox {
     wrapped.add("--");
     wrapped.addAll(argv);
     return new Prepared(wrapped, cgroup);
+  }
+
+  private synchronized HeldNetworkNamespace network(String executor) throws IOException {
+    HeldNetworkNamespace held = networks.get(executor);
+    if (held == null || !held.isAlive()) {
+      held = HeldNetworkNamespace.create(helper);
+      networks.put(executor, held);
+    }
+    return held;
+  }
+
+  /** Lets go of the executors' network namespaces. */
+  @Override
+  public synchronized void close() {
+    networks.values().forEach(HeldNetworkNamespace::close);
+    networks.clear();
   }
 
   /** Lets the sandbox user write into the exec root's folders (its files stay read-only). */

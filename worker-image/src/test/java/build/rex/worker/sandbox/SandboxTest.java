@@ -40,6 +40,7 @@ class SandboxTest {
 
   @AfterAll
   static void cleanUp() throws IOException {
+    sandbox.close();
     try (Stream<Path> all = Files.walk(dir)) {
       all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }
@@ -55,7 +56,7 @@ class SandboxTest {
     Path work = Files.createTempDirectory(dir, "action");
     sandbox.handOver(work);
     Path out = dir.resolve(work.getFileName() + ".out");
-    try (Sandbox.Prepared prepared = sandbox.prepare(work.getFileName().toString(),
+    try (Sandbox.Prepared prepared = sandbox.prepare(work.getFileName().toString(), "executor-0",
         new ArrayList<>(List.of("/bin/sh", "-c", script)), limits)) {
       Process process = new ProcessBuilder(prepared.argv()).directory(work.toFile()).redirectErrorStream(true)
           .redirectOutput(out.toFile()).start();
@@ -86,7 +87,7 @@ class SandboxTest {
     Path work = Files.createTempDirectory(dir, "inputs");
     Files.createLink(work.resolve("in.txt"), cached);
     sandbox.handOver(work);
-    try (Sandbox.Prepared prepared = sandbox.prepare("inputs", List.of("/bin/sh", "-c",
+    try (Sandbox.Prepared prepared = sandbox.prepare("inputs", "executor-0", List.of("/bin/sh", "-c",
         "echo tampered >> in.txt; chmod u+w in.txt; echo tampered >> in.txt"), DEFAULT)) {
       Process process = new ProcessBuilder(prepared.argv()).directory(work.toFile()).start();
       process.waitFor(30, TimeUnit.SECONDS);
@@ -127,7 +128,7 @@ class SandboxTest {
     Assumptions.assumeFalse(sandbox.availableLayers().isEmpty(), "SKIPPED: no sandbox layer works here");
     Path work = Files.createTempDirectory(dir, "arguments");
     sandbox.handOver(work);
-    try (Sandbox.Prepared prepared = sandbox.prepare("arguments", List.of("/bin/sh", "-c",
+    try (Sandbox.Prepared prepared = sandbox.prepare("arguments", "executor-0", List.of("/bin/sh", "-c",
         "printf '%s|' \"$@\"; exit 3", "name", "a b", "", "*", "--", "--uid"), DEFAULT)) {
       Process process = new ProcessBuilder(prepared.argv()).directory(work.toFile()).redirectErrorStream(true).start();
       String output = new String(process.getInputStream().readAllBytes());

@@ -7,7 +7,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** rex as a user starts it: {@code bin/rex local}, a scheduler and a worker JVM on loopback. */
+/**
+ * rex as a user starts it, {@code bin/rex local}: a scheduler and a worker JVM on loopback. The
+ * launcher jar is run directly (bench/run has built it), so that nothing is rebuilt mid-run.
+ */
 final class RexLocalServer implements BuildServer {
   private final String name;
   private final int port;
@@ -17,7 +20,9 @@ final class RexLocalServer implements BuildServer {
   RexLocalServer(String name, Path repo, Path dataDir, int port, int executors) throws IOException, InterruptedException {
     this.name = name;
     this.port = port;
-    List<String> command = new ArrayList<>(List.of(repo.resolve("bin/rex").toString(), "local",
+    String javaCommand = ProcessHandle.current().info().command().orElse("java");
+    List<String> command = new ArrayList<>(List.of(javaCommand, "-Drex.home=" + repo, "-jar", repo.resolve("launcher/target/rex-launcher.jar").toString(),
+        "local",
         "--port", Integer.toString(port), "--data-dir", dataDir.toString()));
     if (executors > 0) {
       command.addAll(List.of("--executors", Integer.toString(executors)));

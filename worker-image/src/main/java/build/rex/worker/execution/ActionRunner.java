@@ -98,9 +98,8 @@ public final class ActionRunner {
               CommandRunner.arguments(command, workingDirectory),
               limits(executor, action.hasPlatform() ? action.getPlatform() : command.getPlatform()))) {
             metadata.setExecutionStartTimestamp(Timestamps.now());
-            outcome = runner.run(prepared.argv(), command, workingDirectory, stdout, stderr,
-                Duration.ofMillis(Durations.toMillis(assignment.getTimeout())),
-                prepared.cgroup() == null ? () -> { } : prepared.cgroup()::killAll);
+            outcome = runner.run(prepared, command, workingDirectory, stdout, stderr,
+                Duration.ofMillis(Durations.toMillis(assignment.getTimeout())));
             metadata.setExecutionCompletedTimestamp(Timestamps.now());
             metadata.addAuxiliaryMetadata(Any.pack(usage(prepared)));
             outOfMemory = prepared.cgroup() != null && prepared.cgroup().outOfMemory();

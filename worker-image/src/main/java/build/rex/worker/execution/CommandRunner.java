@@ -9,7 +9,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import build.rex.worker.sandbox.Sandbox;
+import build.rex.worker.sandbox.SandboxedProcess;
 
 /**
  * Runs a Command with exactly its arguments, working directory and environment, stdout and
@@ -19,33 +20,27 @@ final class CommandRunner {
   /** How a run ended. */
   record Outcome(int exitCode, boolean timedOut, boolean cancelled) {}
 
-  private volatile Process process;
+  private volatile SandboxedProcess process;
   private volatile boolean cancelled;
-
   private volatile Runnable killOthers = () -> {};
 
   /**
-   * Runs {@code argv} (the Command's arguments, resolved and wrapped in the sandbox); {@code
-   * killOthers} kills whatever else belongs to the action, e.g. everything in its cgroup.
+   * Runs a prepared command (the Command's arguments, resolved and wrapped in the sandbox); what
+   * else belongs to the action, e.g. everything in its cgroup, is killed with it.
    */
-  Outcome run(List<String> argv, Command command, Path workingDirectory, Path stdout, Path stderr, Duration timeout,
-      Runnable killOthers) throws IOException, InterruptedException {
-    this.killOthers = killOthers;
-    ProcessBuilder builder = new ProcessBuilder(argv)
-        .directory(workingDirectory.toFile())
-        .redirectOutput(stdout.toFile())
-        .redirectError(stderr.toFile());
-    Map<String, String> environment = builder.environment();
-    environment.clear();
+  Outcome run(Sandbox.Prepared prepared, Command command, Path workingDirectory, Path stdout, Path stderr,
+      Duration timeout) throws IOException, InterruptedException {
+    this.killOthers = prepared.cgroup() == null ? () -> { } : prepared.cgroup()::killAll;
+    Map<String, String> environment = new java.util.LinkedHashMap<>();
     command.getEnvironmentVariablesList().forEach(v -> environment.put(v.getName(), v.getValue()));
-    process = builder.start();
+    process = prepared.start(environment, workingDirectory, stdout, stderr);
     if (cancelled) {
       killTree();
     }
-    boolean finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    boolean finished = process.waitFor(timeout.toMillis());
     if (!finished) {
       killTree();
-      process.waitFor();
+      process.waitFor(Long.MAX_VALUE);
       return new Outcome(process.exitValue(), !cancelled, cancelled);
     }
     // Children a finished command left in the background are not hunted down here: listing
@@ -63,10 +58,8 @@ final class CommandRunner {
   }
 
   private void killTree() {
-    Process running = process;
     killOthers.run();
-    running.descendants().forEach(ProcessHandle::destroyForcibly);
-    running.destroyForcibly();
+    process.kill();
   }
 
   /**

@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
  * Process isolation for actions, as strong as the container allows. Each layer is probed once
  * at start and used only where the kernel permits it; what is missing is logged.
  *
- * <p>A command runs under one small helper ({@link SandboxHelper}, one process and one fork)
- * that sets the rlimits (no core files, an open-file limit), joins the action's cgroup, dies
+ * <p>A command runs under one small helper ({@link SandboxHelper}), which a long-lived copy of
+ * it forks for each command ({@link ForkServer}), and which sets the rlimits (no core files, an open-file limit), joins the action's cgroup, dies
  * with the worker, makes new PID and mount namespaces, joins its executor's network namespace
  * (unless the action may use the network; see {@link HeldNetworkNamespace}), becomes an unprivileged user with no new privileges, and runs
  * the program as the PID namespace's first process: when it dies, the kernel kills all the rest.
@@ -38,6 +38,8 @@ public final class Sandbox implements AutoCloseable {
   private String helper;
   /** Each executor's network namespace, made at its first action that needs one. */
   private final Map<String, HeldNetworkNamespace> networks = new java.util.HashMap<>();
+  /** Starts every sandboxed command (made at the first one, again if it died). */
+  private ForkServer forkServer;
   private int uid = -1;
   private int gid = -1;
 
@@ -186,8 +188,24 @@ public final class Sandbox implements AutoCloseable {
     return gid;
   }
 
-  /** A command wrapped in the sandbox, and the cgroup it runs in (null without cgroups). */
-  public record Prepared(List<String> argv, ActionCgroup cgroup) implements AutoCloseable {
+  /**
+   * A command wrapped in the sandbox ({@code argv}: the helper's command line), the cgroup it
+   * runs in (null without cgroups), and the fork server that starts it (null without the helper).
+   */
+  public record Prepared(List<String> argv, ActionCgroup cgroup, ForkServer server) implements AutoCloseable {
+    /** Starts the command with exactly {@code environment}, stdin empty, stdout and stderr to files. */
+    public SandboxedProcess start(Map<String, String> environment, Path directory, Path stdout, Path stderr)
+        throws IOException, InterruptedException {
+      if (server != null) {
+        return server.start(argv.subList(1, argv.size()), environment, directory, stdout, stderr);
+      }
+      ProcessBuilder builder = new ProcessBuilder(argv).directory(directory.toFile())
+          .redirectInput(new java.io.File("/dev/null")).redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
+      builder.environment().clear();
+      builder.environment().putAll(environment);
+      return SandboxedProcess.of(builder.start());
+    }
+
     @Override
     public void close() throws IOException {
       if (cgroup != null) {
@@ -215,7 +233,7 @@ public final class Sandbox implements AutoCloseable {
    */
   public Prepared prepare(String id, String executor, List<String> argv, Limits limits) throws IOException {
     if (helper == null) {
-      return new Prepared(List.copyOf(argv), null);
+      return new Prepared(List.copyOf(argv), null, null);
     }
     ActionCgroup cgroup = null;
     if (available.contains("cgroups")) {
@@ -243,7 +261,14 @@ public final class Sandbox implements AutoCloseable {
     }
     wrapped.add("--");
     wrapped.addAll(argv);
-    return new Prepared(wrapped, cgroup);
+    return new Prepared(wrapped, cgroup, forkServer());
+  }
+
+  private synchronized ForkServer forkServer() throws IOException {
+    if (forkServer == null || !forkServer.isAlive()) {
+      forkServer = ForkServer.start(helper);
+    }
+    return forkServer;
   }
 
   private synchronized HeldNetworkNamespace network(String executor) throws IOException {
@@ -255,9 +280,13 @@ public final class Sandbox implements AutoCloseable {
     return held;
   }
 
-  /** Lets go of the executors' network namespaces. */
+  /** Stops the fork server and lets go of the executors' network namespaces. */
   @Override
   public synchronized void close() {
+    if (forkServer != null) {
+      forkServer.close();
+      forkServer = null;
+    }
     networks.values().forEach(HeldNetworkNamespace::close);
     networks.clear();
   }

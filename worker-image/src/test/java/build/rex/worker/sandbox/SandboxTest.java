@@ -1,6 +1,7 @@
 package build.rex.worker.sandbox;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -58,9 +59,8 @@ class SandboxTest {
     Path out = dir.resolve(work.getFileName() + ".out");
     try (Sandbox.Prepared prepared = sandbox.prepare(work.getFileName().toString(), "executor-0",
         new ArrayList<>(List.of("/bin/sh", "-c", script)), limits)) {
-      Process process = new ProcessBuilder(prepared.argv()).directory(work.toFile()).redirectErrorStream(true)
-          .redirectOutput(out.toFile()).start();
-      assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the action ended");
+      SandboxedProcess process = prepared.start(java.util.Map.of("PATH", "/usr/bin:/bin"), work, out, out);
+      assertTrue(process.waitFor(60_000), "the action ended");
       boolean oom = prepared.cgroup() != null && prepared.cgroup().outOfMemory();
       return new Result(process.exitValue(), Files.readString(out), oom,
           prepared.cgroup() == null ? null : prepared.cgroup().usage());
@@ -89,8 +89,7 @@ class SandboxTest {
     sandbox.handOver(work);
     try (Sandbox.Prepared prepared = sandbox.prepare("inputs", "executor-0", List.of("/bin/sh", "-c",
         "echo tampered >> in.txt; chmod u+w in.txt; echo tampered >> in.txt"), DEFAULT)) {
-      Process process = new ProcessBuilder(prepared.argv()).directory(work.toFile()).start();
-      process.waitFor(30, TimeUnit.SECONDS);
+      assertTrue(prepared.start(java.util.Map.of(), work, work.resolve("out"), work.resolve("err")).waitFor(30_000));
     }
     assertEquals("cached\n", Files.readString(cached), "the cached blob is unchanged");
   }
@@ -130,12 +129,66 @@ class SandboxTest {
     sandbox.handOver(work);
     try (Sandbox.Prepared prepared = sandbox.prepare("arguments", "executor-0", List.of("/bin/sh", "-c",
         "printf '%s|' \"$@\"; exit 3", "name", "a b", "", "*", "--", "--uid"), DEFAULT)) {
+      // The helper run as a program (as the probe runs it)...
       Process process = new ProcessBuilder(prepared.argv()).directory(work.toFile()).redirectErrorStream(true).start();
       String output = new String(process.getInputStream().readAllBytes());
       assertTrue(process.waitFor(30, TimeUnit.SECONDS));
       assertEquals(3, process.exitValue(), output);
       assertEquals("a b||*|--|--uid|", output);
+      // ...and forked by its server (as actions run), with exactly the environment given.
+      Path out = work.resolve("served.out");
+      SandboxedProcess served = prepared.start(java.util.Map.of("ONLY", "this"), work, out, out);
+      assertTrue(served.waitFor(30_000));
+      assertEquals(3, served.exitValue());
+      assertEquals("a b||*|--|--uid|", Files.readString(out));
     }
+    Path env = Files.createTempDirectory(dir, "environment");
+    sandbox.handOver(env);
+    try (Sandbox.Prepared prepared = sandbox.prepare("environment", "executor-0",
+        List.of("/usr/bin/env"), DEFAULT)) {
+      SandboxedProcess served = prepared.start(java.util.Map.of("ONLY", "this"), env, env.resolve("o"), env.resolve("e"));
+      assertTrue(served.waitFor(30_000));
+      assertEquals("ONLY=this\n", Files.readString(env.resolve("o")));
+    }
+  }
+
+  @Test
+  void aKilledCommandEndsWithEverythingItStarted() throws Exception {
+    Assumptions.assumeFalse(sandbox.availableLayers().isEmpty(), "SKIPPED: no sandbox layer works here");
+    Path work = Files.createTempDirectory(dir, "killed");
+    sandbox.handOver(work);
+    try (Sandbox.Prepared prepared = sandbox.prepare("killed", "executor-0",
+        List.of("/bin/sh", "-c", "sleep 300 & echo $! > child; wait"), DEFAULT)) {
+      SandboxedProcess process = prepared.start(java.util.Map.of(), work, work.resolve("o"), work.resolve("e"));
+      Path child = work.resolve("child");
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      while (!(Files.exists(child) && !Files.readString(child).isBlank()) && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertTrue(Files.exists(child), "the command started its child");
+      assertFalse(process.waitFor(0), "the command runs until it is killed");
+      process.kill();
+      assertTrue(process.waitFor(30_000), "the command ended when killed");
+      assertEquals(137, process.exitValue(), "killed by SIGKILL");
+      // The child's pid is in the action's PID namespace when that layer is there; what matters is
+      // that no sleep 300 is left on the machine that belongs to this run.
+      deadline = System.nanoTime() + 30_000_000_000L;
+      while (sleepsOf(work) > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertEquals(0, sleepsOf(work), "the command's child died with it");
+    }
+  }
+
+  /** Processes still running whose working directory is {@code folder}. */
+  private static long sleepsOf(Path folder) {
+    return ProcessHandle.allProcesses().filter(p -> {
+      try {
+        return Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "cwd")).equals(folder);
+      } catch (IOException | UnsupportedOperationException e) {
+        return false;
+      }
+    }).count();
   }
 
   @Test

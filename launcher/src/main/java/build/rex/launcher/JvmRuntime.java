@@ -31,9 +31,13 @@ final class JvmRuntime implements ServerRuntime {
    * a spawn here); Java 25 calls vfork deprecated, so later versions, which may have removed it,
    * keep their default.
    */
+  static final List<String> JIT_FLAGS = List.of("-XX:Tier4InvocationThreshold=50000",
+      "-XX:Tier4MinInvocationThreshold=20000", "-XX:Tier4CompileThreshold=60000", "-XX:Tier4BackEdgeThreshold=400000");
+
   static List<String> flags(Component component) {
     List<String> flags = new java.util.ArrayList<>(List.of("-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=10",
         "-XX:MaxHeapFreeRatio=30", "-Xss512k", "-XX:+ExitOnOutOfMemoryError"));
+    flags.addAll(JIT_FLAGS);
     if (component == Component.SCHEDULER) {
       flags.addAll(List.of("-Xms32m", "-Xmx160m"));
     } else {

@@ -23,6 +23,16 @@ final class JvmRuntime implements ServerRuntime {
   }
 
   /**
+   * C2 compiles only what is really hot (ten times the usual invocation counts): on a fresh
+   * cluster the JIT otherwise spent more CPU than the actions' own bookkeeping and took it from
+   * the build (rex's CPU for the second cold build of the benchmark's workspace went from 17 s to
+   * 13.7 s, its wall time on 2 cores from 25 s to 22 s), while hashing and TLS loops still reach
+   * C2, and its intrinsics, within their first megabytes. The images set the same (pom.xml).
+   */
+  static final List<String> JIT_FLAGS = List.of("-XX:Tier4InvocationThreshold=50000",
+      "-XX:Tier4MinInvocationThreshold=20000", "-XX:Tier4CompileThreshold=60000", "-XX:Tier4BackEdgeThreshold=400000");
+
+  /**
    * Memory sized for what each process does (the JVM's own default would let a heap grow to a
    * quarter of the machine's memory before collecting it): the serial collector, which keeps no
    * per-region bookkeeping and returns freed heap; a heap limit with room for a busy build. The
@@ -33,20 +43,6 @@ final class JvmRuntime implements ServerRuntime {
    * keep their default.
    */
   static List<String> flags(Component component) {
-    return flagsFor(component);
-  }
-
-  /**
-   * C2 compiles only what is really hot (ten times the usual invocation counts): on a fresh
-   * cluster the JIT otherwise spent more CPU than the actions' own bookkeeping and took it from
-   * the build (rex's CPU for the second cold build of the benchmark's workspace went from 17 s to
-   * 13.7 s, its wall time on 2 cores from 25 s to 22 s), while hashing and TLS loops still reach
-   * C2, and its intrinsics, within their first megabytes. The images set the same (pom.xml).
-   */
-  static final List<String> JIT_FLAGS = List.of("-XX:Tier4InvocationThreshold=50000",
-      "-XX:Tier4MinInvocationThreshold=20000", "-XX:Tier4CompileThreshold=60000", "-XX:Tier4BackEdgeThreshold=400000");
-
-  private static List<String> flagsFor(Component component) {
     List<String> flags = new java.util.ArrayList<>(List.of("-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=10",
         "-XX:MaxHeapFreeRatio=30", "-Xss512k", "-XX:+ExitOnOutOfMemoryError"));
     flags.addAll(JIT_FLAGS);

@@ -86,6 +86,14 @@ public final class ExecutionBenchmark {
     private final AtomicLong salt = new AtomicLong();
     /** Where the time of each call went, from ExecutedActionMetadata's timestamps, in microseconds. */
     final java.util.Map<String, java.util.List<Long>> phases = new java.util.concurrent.ConcurrentHashMap<>();
+    /** How long each Execute call took, from the call to its last message (the Action's upload before it not counted). */
+    final java.util.List<Long> executeNanos = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+
+    /** p50 and p99 of the Execute calls so far, in ms. */
+    double[] executePercentiles() {
+      long[] sorted = executeNanos.stream().mapToLong(Long::longValue).sorted().toArray();
+      return new double[] {sorted[sorted.length / 2] / 1e6, sorted[(int) (sorted.length * 0.99)] / 1e6};
+    }
 
     NoOp(Channel channel) {
       this.channel = channel;
@@ -137,17 +145,20 @@ public final class ExecutionBenchmark {
             .setSalt(ByteString.copyFromUtf8(Long.toString(salt.incrementAndGet()))).build();
         Digest actionDigest = upload(action.toByteString());
         long start = com.google.protobuf.util.Timestamps.toMicros(com.google.protobuf.util.Timestamps.now());
+        long executeStart = System.nanoTime();
         Iterator<Operation> operation = ExecutionGrpc.newBlockingStub(channel)
             .execute(ExecuteRequest.newBuilder().setActionDigest(actionDigest).build());
         Operation last = null;
         while (operation.hasNext()) {
           last = operation.next();
         }
+        long took = System.nanoTime() - executeStart;
         try {
           ExecuteResponse response = last.getResponse().unpack(ExecuteResponse.class);
           if (response.getStatus().getCode() != 0 || response.getResult().getExitCode() != 0) {
             throw new IllegalStateException("no-op action failed: " + response);
           }
+          executeNanos.add(took);
           record(start, response.getResult().getExecutionMetadata());
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
           throw new IllegalStateException(e);

@@ -38,6 +38,7 @@ import java.util.Optional;
 import java.util.Set;
 import io.grpc.Channel;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The REAPI Execution service: checks the action and its inputs, answers from the Action Cache
@@ -47,6 +48,9 @@ import java.util.UUID;
 public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
   /** Input trees up to this size travel with the assignment, saving the worker a read per level. */
   static final long INLINE_TREE_BYTES = 256 << 10;
+  /** Action Cache lookups, run beside the reading of the action they are for. */
+  private static final java.util.concurrent.Executor CACHE_LOOKUPS =
+      java.util.concurrent.Executors.newCachedThreadPool(build.rex.storage.DaemonThreads.named("cache-lookup"));
   private final BlobStore cas;
   private final ActionCache actionCache;
   private final Dispatcher dispatcher;
@@ -73,11 +77,23 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
       Requests.checkCommon(request.getInstanceName(), request.getDigestFunction());
       Requests.checkDigest("action_digest", request.getActionDigest());
       ActionKey key = new ActionKey(request.getInstanceName(), request.getActionDigest());
-      // A hit costs the lookup and its completeness check, nothing else.
-      if (!request.getSkipCacheLookup() && answeredFromCache(key, "operations/cached-" + UUID.randomUUID(), response)) {
+      // The Action Cache is asked while the action is read: a hit is answered whatever the
+      // reading found, a miss costs no more time than the reading.
+      CompletableFuture<Optional<ActionResult>> cached = request.getSkipCacheLookup()
+          ? CompletableFuture.completedFuture(Optional.empty())
+          : CompletableFuture.supplyAsync(() -> lookUp(key), CACHE_LOOKUPS);
+      Prepared action;
+      try {
+        action = prepare(key);
+      } catch (Exception e) {
+        if (!answeredFromCache(cached, key, "operations/cached-" + UUID.randomUUID(), response)) {
+          throw e;
+        }
         return;
       }
-      Prepared action = prepare(key);
+      if (answeredFromCache(cached, key, "operations/cached-" + UUID.randomUUID(), response)) {
+        return;
+      }
       dispatcher.submit(key, action.action, action.command, action.platform, request.getExecutionPolicy().getPriority(),
           action.inputs.directoriesUpTo(INLINE_TREE_BYTES)).watch(response);
     } catch (MissingInputsException e) {
@@ -114,8 +130,22 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
     return new Prepared(action, command, inputs, platform);
   }
 
-  private boolean answeredFromCache(ActionKey key, String name, StreamObserver<Operation> response) throws IOException {
-    Optional<ActionResult> cached = actionCache.get(key);
+  private Optional<ActionResult> lookUp(ActionKey key) {
+    try {
+      return actionCache.get(key);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private boolean answeredFromCache(CompletableFuture<Optional<ActionResult>> lookup, ActionKey key, String name,
+      StreamObserver<Operation> response) throws IOException {
+    Optional<ActionResult> cached;
+    try {
+      cached = lookup.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      throw e.getCause() instanceof java.io.UncheckedIOException io ? io.getCause() : new IOException(e.getCause());
+    }
     if (cached.isPresent()) {
       response.onNext(cachedOperation(name, key, cached.get()));
       response.onCompleted();
@@ -221,11 +251,13 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
   /** Queues the operation's action here again (after a look in the Action Cache). */
   private void adopt(OperationName name, StreamObserver<Operation> response) {
     try {
-      Prepared action = prepare(name.key());
-      if (!answeredFromCache(name.key(), name.toString(), response)) {
-        dispatcher.adopt(name, action.action, action.command, action.platform,
-            action.inputs.directoriesUpTo(INLINE_TREE_BYTES)).watch(response);
+      if (answeredFromCache(CompletableFuture.completedFuture(actionCache.get(name.key())), name.key(),
+          name.toString(), response)) {
+        return;
       }
+      Prepared action = prepare(name.key());
+      dispatcher.adopt(name, action.action, action.command, action.platform,
+          action.inputs.directoriesUpTo(INLINE_TREE_BYTES)).watch(response);
     } catch (MissingInputsException e) {
       response.onError(Status.NOT_FOUND.withDescription("operation '" + name + "' cannot be carried on: "
           + e.getMessage() + "; call Execute again").asRuntimeException());

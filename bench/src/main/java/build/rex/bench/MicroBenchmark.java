@@ -144,7 +144,7 @@ final class MicroBenchmark {
    */
   void execute(ReapiTarget target, String label, int executors, int actions) throws Exception {
     ExecutionBenchmark.NoOp noOp = new ExecutionBenchmark.NoOp(target.channel());
-    noOp.run(100);
+    noOp.run(500); // warm-up: long enough for the JIT to compile the path (its thresholds are high)
     StorageBenchmark.Latencies throughput = StorageBenchmark.concurrently(executors * 2, actions / (executors * 2),
         (caller, i) -> noOp.run(1));
     figure(label + " execute rate").add(throughput.sortedNanos().length / (throughput.wallNanos() / 1e9));

@@ -22,7 +22,6 @@ import com.google.protobuf.util.Timestamps;
 import com.google.rpc.Code;
 import com.google.rpc.Status;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -30,7 +29,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -93,8 +91,7 @@ public final class Dispatcher {
   /** Names of other schedulers' operations taken over here, to the job that carries them on. */
   private final Map<String, Job> adopted = new HashMap<>();
   private final Map<ActionKey, Job> mergeable = new HashMap<>();
-  private final TreeSet<Job> queue = new TreeSet<>(
-      Comparator.<Job>comparingInt(job -> job.priority).thenComparingLong(job -> job.sequence));
+  private final PlatformQueues queue = new PlatformQueues();
   private final Map<String, ConnectedWorker> workers = new LinkedHashMap<>();
   private final Map<Ending, AtomicLong> endings = new EnumMap<>(Ending.class);
 
@@ -505,13 +502,7 @@ public final class Dispatcher {
 
   /** Hands queued jobs, best first, to free executors that can run them. */
   private void dispatch() {
-    var waiting = queue.iterator();
-    while (waiting.hasNext()) {
-      Job job = waiting.next();
-      if (assign(job)) {
-        waiting.remove();
-      }
-    }
+    queue.dispatch(this::assign);
   }
 
   private boolean assign(Job job) {

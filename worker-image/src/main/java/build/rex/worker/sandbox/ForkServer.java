@@ -130,18 +130,9 @@ final class ForkServer implements AutoCloseable {
   /** Ends the server: it kills whatever it still runs. */
   @Override
   public void close() {
-    try {
-      requests.close();
-      if (!server.waitFor(5, TimeUnit.SECONDS)) {
-        server.destroyForcibly();
-      }
-    } catch (IOException e) {
-      server.destroyForcibly();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      server.destroyForcibly();
-    }
+    SandboxHelper.endByClosingStdin(server);
   }
+
 
   /** One command the server forked. */
   private final class Child implements SandboxedProcess {

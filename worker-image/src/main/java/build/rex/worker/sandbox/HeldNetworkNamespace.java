@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A network namespace with only a loopback (down), made once for one executor and joined by
@@ -54,16 +53,7 @@ final class HeldNetworkNamespace implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      holder.getOutputStream().close();
-      if (!holder.waitFor(5, TimeUnit.SECONDS)) {
-        holder.destroyForcibly();
-      }
-    } catch (IOException e) {
-      holder.destroyForcibly();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      holder.destroyForcibly();
-    }
+    SandboxHelper.endByClosingStdin(holder);
   }
+
 }

@@ -91,16 +91,43 @@ public record MerkleTree(Digest root, Map<Digest, Directory> directories, Set<Di
     return new MerkleTree(root, directories, missing);
   }
 
-  /** The Directory messages, root first; empty when they add up to more than {@code maxBytes}. */
-  public List<Directory> directoriesUpTo(long maxBytes) {
+  /** The Directory messages by digest, root first; empty when they add up to more than {@code maxBytes}. */
+  public Map<Digest, Directory> directoriesUpTo(long maxBytes) {
     long total = 0;
     for (Directory directory : directories.values()) {
       total += directory.getSerializedSize();
       if (total > maxBytes) {
-        return List.of();
+        return Map.of();
       }
     }
-    return List.copyOf(directories.values());
+    return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(directories));
+  }
+
+  /**
+   * A tree from Directory messages with their digests, root first, as a party that read and
+   * checked them sent them (the scheduler, over the cluster's mutual TLS): nothing is hashed or
+   * checked again.
+   */
+  public static MerkleTree trusted(Digest root, List<Digest> digests, List<Directory> rootFirst) {
+    if (digests.size() != rootFirst.size()) {
+      throw new IllegalArgumentException(digests.size() + " digests for " + rootFirst.size() + " directories");
+    }
+    Map<Digest, Directory> directories = new LinkedHashMap<>();
+    for (int i = 0; i < digests.size(); i++) {
+      directories.put(digests.get(i), rootFirst.get(i));
+    }
+    Set<Digest> missing = new HashSet<>();
+    for (Directory directory : rootFirst) {
+      for (DirectoryNode child : directory.getDirectoriesList()) {
+        if (!directories.containsKey(child.getDigest())) {
+          missing.add(child.getDigest());
+        }
+      }
+    }
+    if (!directories.containsKey(root)) {
+      missing.add(root);
+    }
+    return new MerkleTree(root, directories, missing);
   }
 
   /** Parses a Directory and checks every digest in it: they become file names and lookups. */

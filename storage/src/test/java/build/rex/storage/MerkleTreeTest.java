@@ -34,10 +34,23 @@ class MerkleTreeTest {
     assertEquals(List.of(ROOT, LEAF), List.copyOf(loaded.directories().values()));
     assertEquals(Set.of(Digests.of(ByteString.copyFromUtf8("f"))), loaded.fileDigests());
 
-    MerkleTree rebuilt = MerkleTree.of(Digests.of(ROOT), loaded.directoriesUpTo(1 << 20));
+    MerkleTree rebuilt = MerkleTree.of(Digests.of(ROOT), List.copyOf(loaded.directoriesUpTo(1 << 20).values()));
     assertEquals(loaded.directories(), rebuilt.directories());
     assertTrue(rebuilt.missingDirectories().isEmpty());
-    assertEquals(List.of(), loaded.directoriesUpTo(10), "too large to send: nothing");
+    assertEquals(java.util.Map.of(), loaded.directoriesUpTo(10), "too large to send: nothing");
+
+    var sent = loaded.directoriesUpTo(1 << 20);
+    MerkleTree trusted = MerkleTree.trusted(Digests.of(ROOT), List.copyOf(sent.keySet()), List.copyOf(sent.values()));
+    assertEquals(loaded, trusted, "the digests sent along are the ones the tree was read by");
+  }
+
+  @Test
+  void aTrustedTreeStillShowsWhatIsMissing() {
+    assertEquals(Set.of(Digests.of(LEAF)),
+        MerkleTree.trusted(Digests.of(ROOT), List.of(Digests.of(ROOT)), List.of(ROOT)).missingDirectories());
+    assertEquals(Set.of(Digests.of(ROOT)),
+        MerkleTree.trusted(Digests.of(ROOT), List.of(Digests.of(LEAF)), List.of(LEAF)).missingDirectories());
+    assertThrows(IllegalArgumentException.class, () -> MerkleTree.trusted(Digests.of(ROOT), List.of(), List.of(ROOT)));
   }
 
   @Test

@@ -2,6 +2,7 @@ package build.rex.scheduler.execution;
 
 import build.bazel.remote.execution.v2.Action;
 import build.bazel.remote.execution.v2.Command;
+import build.bazel.remote.execution.v2.Digest;
 import build.bazel.remote.execution.v2.Directory;
 import build.bazel.remote.execution.v2.ExecuteResponse;
 import build.bazel.remote.execution.v2.Platform;
@@ -159,7 +160,7 @@ public final class Dispatcher {
 
   /** Queues an execution, or joins an identical one already in flight. */
   public synchronized Job submit(ActionKey key, Action action, Command command, Platform platform, int priority,
-      List<Directory> inputDirectories) {
+      Map<Digest, Directory> inputDirectories) {
     if (!action.getDoNotCache()) {
       Job running = mergeable.get(key);
       if (running != null && !running.isDone()) {
@@ -182,7 +183,7 @@ public final class Dispatcher {
    * is queued again here under a new name of this scheduler's, and the old name leads to it.
    */
   public synchronized Job adopt(OperationName name, Action action, Command command, Platform platform,
-      List<Directory> inputDirectories) {
+      Map<Digest, Directory> inputDirectories) {
     Job known = find(name.toString());
     if (known != null) {
       return known;
@@ -523,7 +524,8 @@ public final class Dispatcher {
               .setCommand(job.command)
               .setQueued(job.queued)
               .setTimeout(job.action.hasTimeout() ? job.action.getTimeout() : settings.defaultTimeout())
-              .addAllInputDirectories(job.inputDirectories))
+              .addAllInputDirectoryDigests(job.inputDirectories.keySet())
+              .addAllInputDirectories(job.inputDirectories.values()))
               .build());
           return true;
         }

@@ -3,6 +3,7 @@ package build.rex.scheduler.execution;
 import build.bazel.remote.execution.v2.Action;
 import build.bazel.remote.execution.v2.Command;
 import build.bazel.remote.execution.v2.DigestFunction;
+import build.bazel.remote.execution.v2.Digest;
 import build.bazel.remote.execution.v2.Directory;
 import build.bazel.remote.execution.v2.ExecuteOperationMetadata;
 import build.bazel.remote.execution.v2.ExecuteResponse;
@@ -17,6 +18,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One execution, seen by clients as a long-running Operation, and its place in its life
@@ -69,7 +71,8 @@ public final class Job {
   final long sequence;
   final Timestamp queued;
   /** The input tree, root first, sent with the assignment; empty when it is large. */
-  final List<Directory> inputDirectories;
+  /** The input tree's Directory messages by digest, root first, when small enough to travel with the assignment. */
+  final Map<Digest, Directory> inputDirectories;
   /** Attempts that ended without a result and count towards the limit (declines do not). */
   int failedAttempts;
   /** The attempt in progress while ASSIGNED, RUNNING or STORING_RESULT; null otherwise. */
@@ -85,7 +88,7 @@ public final class Job {
   private final List<StreamObserver<Operation>> watchers = new ArrayList<>();
 
   Job(String name, ActionKey key, Action action, Command command, Platform platform, int priority, long sequence,
-      Timestamp queued, List<Directory> inputDirectories) {
+      Timestamp queued, Map<Digest, Directory> inputDirectories) {
     this.name = name;
     this.key = key;
     this.action = action;

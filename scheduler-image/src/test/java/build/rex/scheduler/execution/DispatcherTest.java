@@ -81,7 +81,7 @@ class DispatcherTest {
 
   private Job submit(ActionKey key, boolean doNotCache) {
     return dispatcher.submit(key, Action.newBuilder().setDoNotCache(doNotCache).build(), Command.getDefaultInstance(),
-        Platform.getDefaultInstance(), 0, List.of());
+        Platform.getDefaultInstance(), 0, java.util.Map.of());
   }
 
   private List<Assignment> assignments(String worker) {
@@ -360,10 +360,10 @@ class DispatcherTest {
     connect("w");
     OperationName old = OperationName.create(KEY, "10.0.0.2:8981");
     Job job = dispatcher.adopt(old, Action.getDefaultInstance(), Command.getDefaultInstance(),
-        Platform.getDefaultInstance(), List.of());
+        Platform.getDefaultInstance(), java.util.Map.of());
     assertSame(job, dispatcher.find(old.toString()));
     assertSame(job, dispatcher.adopt(old, Action.getDefaultInstance(), Command.getDefaultInstance(),
-        Platform.getDefaultInstance(), List.of()), "a second WaitExecution finds the same job");
+        Platform.getDefaultInstance(), java.util.Map.of()), "a second WaitExecution finds the same job");
     assertEquals("10.0.0.1:8981", OperationName.parse(job.name()).orElseThrow().owner());
     assertEquals(KEY, OperationName.parse(job.name()).orElseThrow().key());
     assertSame(job, submit(KEY, false), "and it merges with Execute calls for the same action");

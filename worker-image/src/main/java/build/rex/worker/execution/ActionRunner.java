@@ -72,14 +72,10 @@ public final class ActionRunner {
     Path stderr = execRoots.resolve(id + ".stderr");
     try {
       metadata.setInputFetchStartTimestamp(Timestamps.now());
-      MerkleTree inputs = assignment.getInputDirectoriesCount() > 0
-          ? MerkleTree.of(action.getInputRootDigest(), assignment.getInputDirectoriesList())
-          : loadTree(action.getInputRootDigest());
+      MerkleTree inputs = inputTree(assignment);
       if (!inputs.missingDirectories().isEmpty()) {
         throw new BlobNotFoundException(inputs.missingDirectories().iterator().next());
       }
-      InputTreeValidator.validate(inputs);
-      InputTreeValidator.validate(command);
       List<Digest> files = new ArrayList<>(inputs.fileDigests());
       try (DiskBlobStore.Lease pinned = local.pin(files)) {
         InputFetcher fetcher = new InputFetcher(cluster, local);
@@ -147,6 +143,26 @@ public final class ActionRunner {
       deleteQuietly(stdout);
       deleteQuietly(stderr);
     }
+  }
+
+  /**
+   * The input tree: as the scheduler sent it, read and checked there (nothing is hashed or
+   * checked again), or, when it was too large to travel with the assignment (or the scheduler is
+   * older and sent no digests), read from the CAS and checked here.
+   */
+  private MerkleTree inputTree(Assignment assignment)
+      throws IOException, InvalidArgumentException, InterruptedException {
+    Digest root = assignment.getAction().getInputRootDigest();
+    if (assignment.getInputDirectoriesCount() > 0
+        && assignment.getInputDirectoryDigestsCount() == assignment.getInputDirectoriesCount()) {
+      return MerkleTree.trusted(root, assignment.getInputDirectoryDigestsList(), assignment.getInputDirectoriesList());
+    }
+    MerkleTree inputs = assignment.getInputDirectoriesCount() > 0
+        ? MerkleTree.of(root, assignment.getInputDirectoriesList())
+        : loadTree(root);
+    InputTreeValidator.validate(inputs);
+    InputTreeValidator.validate(assignment.getCommand());
+    return inputs;
   }
 
   private MerkleTree loadTree(Digest root) throws IOException, InvalidArgumentException, InterruptedException {

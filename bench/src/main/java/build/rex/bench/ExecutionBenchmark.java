@@ -84,7 +84,10 @@ public final class ExecutionBenchmark {
     private final Digest command;
     private final Digest inputRoot;
     private final AtomicLong salt = new AtomicLong();
-    /** Where the time of each call went, from ExecutedActionMetadata's timestamps, in microseconds. */
+    /** One call's phases, in the order they happen, between ExecutedActionMetadata's timestamps. */
+    private static final String[] PHASES = {"client -> queued", "queued -> worker start", "fetch inputs",
+        "exec root + sandbox", "run", "outputs + upload", "worker done", "result -> client"};
+    /** Where the time of each call went, by phase, in microseconds. */
     final java.util.Map<String, java.util.List<Long>> phases = new java.util.concurrent.ConcurrentHashMap<>();
     /** How long each Execute call took, from the call to its last message (the Action's upload before it not counted). */
     final java.util.List<Long> executeNanos = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
@@ -113,10 +116,8 @@ public final class ExecutionBenchmark {
           micros(m.getInputFetchCompletedTimestamp()), micros(m.getExecutionStartTimestamp()),
           micros(m.getExecutionCompletedTimestamp()), micros(m.getOutputUploadCompletedTimestamp()),
           micros(m.getWorkerCompletedTimestamp()), end};
-      String[] names = {"client -> queued", "queued -> worker start", "fetch inputs", "exec root + sandbox",
-          "run", "outputs + upload", "worker done", "result -> client"};
-      for (int i = 0; i < names.length; i++) {
-        phases.computeIfAbsent(names[i], k -> java.util.Collections.synchronizedList(new java.util.ArrayList<>()))
+      for (int i = 0; i < PHASES.length; i++) {
+        phases.computeIfAbsent(PHASES[i], k -> java.util.Collections.synchronizedList(new java.util.ArrayList<>()))
             .add(points[i + 1] - points[i]);
       }
     }
@@ -128,8 +129,7 @@ public final class ExecutionBenchmark {
     /** The median of each phase, in ms, in the order they happen. */
     String phaseMedians() {
       StringBuilder out = new StringBuilder();
-      for (String name : new String[] {"client -> queued", "queued -> worker start", "fetch inputs",
-          "exec root + sandbox", "run", "outputs + upload", "worker done", "result -> client"}) {
+      for (String name : PHASES) {
         java.util.List<Long> values = new java.util.ArrayList<>(phases.getOrDefault(name, java.util.List.of()));
         java.util.Collections.sort(values);
         if (!values.isEmpty()) {

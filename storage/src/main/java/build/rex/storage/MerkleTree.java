@@ -41,9 +41,7 @@ public record MerkleTree(Digest root, Map<Digest, Directory> directories, Set<Di
       if (++depth > InputTreeValidator.MAX_DEPTH) {
         throw new InvalidArgumentException("the input tree is more than " + InputTreeValidator.MAX_DEPTH + " levels deep");
       }
-      List<Digest> toRead = level.stream().filter(d -> !atHand.containsKey(d)).toList();
-      Map<Digest, ByteString> found = new java.util.HashMap<>(toRead.isEmpty() ? Map.of() : cas.getBatch(toRead));
-      level.stream().filter(atHand::containsKey).forEach(d -> found.put(d, atHand.get(d)));
+      Map<Digest, ByteString> found = read(cas, level, atHand);
       List<Digest> next = new ArrayList<>();
       for (Digest digest : level) {
         ByteString bytes = found.get(digest);
@@ -65,6 +63,18 @@ public record MerkleTree(Digest root, Map<Digest, Directory> directories, Set<Di
       level = next;
     }
     return new MerkleTree(root, directories, missing);
+  }
+
+  /** One level's blobs: those at hand, and the rest from the CAS in one batch read. */
+  private static Map<Digest, ByteString> read(BlobStore cas, List<Digest> level, Map<Digest, ByteString> atHand)
+      throws IOException {
+    List<Digest> toRead = level.stream().filter(d -> !atHand.containsKey(d)).toList();
+    if (toRead.size() == level.size()) {
+      return cas.getBatch(level);
+    }
+    Map<Digest, ByteString> found = new java.util.HashMap<>(toRead.isEmpty() ? Map.of() : cas.getBatch(toRead));
+    level.stream().filter(atHand::containsKey).forEach(d -> found.put(d, atHand.get(d)));
+    return found;
   }
 
   /**

@@ -82,16 +82,17 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
       CompletableFuture<Optional<ActionResult>> cached = request.getSkipCacheLookup()
           ? CompletableFuture.completedFuture(Optional.empty())
           : CompletableFuture.supplyAsync(() -> lookUp(key), CACHE_LOOKUPS);
+      String name = "operations/cached-" + UUID.randomUUID();
       Prepared action;
       try {
         action = prepare(key);
       } catch (Exception e) {
-        if (!answeredFromCache(cached, key, "operations/cached-" + UUID.randomUUID(), response)) {
+        if (!answeredFromCache(join(cached), key, name, response)) {
           throw e;
         }
         return;
       }
-      if (answeredFromCache(cached, key, "operations/cached-" + UUID.randomUUID(), response)) {
+      if (answeredFromCache(join(cached), key, name, response)) {
         return;
       }
       dispatcher.submit(key, action.action, action.command, action.platform, request.getExecutionPolicy().getPriority(),
@@ -138,14 +139,17 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
     }
   }
 
-  private boolean answeredFromCache(CompletableFuture<Optional<ActionResult>> lookup, ActionKey key, String name,
-      StreamObserver<Operation> response) throws IOException {
-    Optional<ActionResult> cached;
+  /** The lookup's answer, or the IOException it failed with. */
+  private static Optional<ActionResult> join(CompletableFuture<Optional<ActionResult>> lookup) throws IOException {
     try {
-      cached = lookup.join();
+      return lookup.join();
     } catch (java.util.concurrent.CompletionException e) {
       throw e.getCause() instanceof java.io.UncheckedIOException io ? io.getCause() : new IOException(e.getCause());
     }
+  }
+
+  private static boolean answeredFromCache(Optional<ActionResult> cached, ActionKey key, String name,
+      StreamObserver<Operation> response) {
     if (cached.isPresent()) {
       response.onNext(cachedOperation(name, key, cached.get()));
       response.onCompleted();
@@ -251,8 +255,7 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
   /** Queues the operation's action here again (after a look in the Action Cache). */
   private void adopt(OperationName name, StreamObserver<Operation> response) {
     try {
-      if (answeredFromCache(CompletableFuture.completedFuture(actionCache.get(name.key())), name.key(),
-          name.toString(), response)) {
+      if (answeredFromCache(actionCache.get(name.key()), name.key(), name.toString(), response)) {
         return;
       }
       Prepared action = prepare(name.key());

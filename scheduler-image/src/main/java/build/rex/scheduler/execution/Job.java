@@ -70,7 +70,6 @@ public final class Job {
   final int priority;
   final long sequence;
   final Timestamp queued;
-  /** The input tree, root first, sent with the assignment; empty when it is large. */
   /** The input tree's Directory messages by digest, root first, when small enough to travel with the assignment. */
   final Map<Digest, Directory> inputDirectories;
   /** Attempts that ended without a result and count towards the limit (declines do not). */

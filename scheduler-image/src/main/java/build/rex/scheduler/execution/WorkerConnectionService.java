@@ -3,6 +3,7 @@ package build.rex.scheduler.execution;
 import build.bazel.remote.execution.v2.ExecuteResponse;
 import build.rex.scheduler.cluster.WorkerRegistry;
 import build.rex.scheduler.cluster.WorkerStream;
+import build.rex.storage.ac.ActionCache;
 import build.rex.storage.ac.InMemoryActionCache;
 import build.rex.v1.SchedulerMessage;
 import build.rex.v1.WorkerMessage;
@@ -68,7 +69,7 @@ public final class WorkerConnectionService extends WorkerServiceGrpc.WorkerServi
             // only storing the result happens elsewhere.
             Job job = dispatcher.finished(workerId, message.getFinished());
             if (job != null && message.getFinished().getCacheHandled()) {
-              if (cacheable(job)) {
+              if (ActionCache.mayCache(job.action, job.pendingResult)) {
                 actionCache.remember(job.key, job.pendingResult.getResult());
               }
               dispatcher.resultStored(job);
@@ -81,17 +82,11 @@ public final class WorkerConnectionService extends WorkerServiceGrpc.WorkerServi
         }
       }
 
-      private boolean cacheable(Job job) {
-        ExecuteResponse response = job.pendingResult;
-        return response.getStatus().getCode() == 0 && response.getResult().getExitCode() == 0
-            && !job.action.getDoNotCache();
-      }
-
       /** Caches a successful result the worker did not store before the job completes. */
       private void store(Job job) {
         ExecuteResponse response = job.pendingResult;
         try {
-          if (cacheable(job)) {
+          if (ActionCache.mayCache(job.action, response)) {
             actionCache.put(job.key, response.getResult());
           }
         } catch (IOException | RuntimeException e) {

@@ -221,10 +221,16 @@ public final class DiskBlobStore implements BlobStore {
         if (failures.containsKey(digest)) {
           return; // closed (and its file deleted) below
         }
-        syncs.put(digest, SYNCS.submit(() -> {
+        java.util.concurrent.FutureTask<Void> sync = new java.util.concurrent.FutureTask<>(() -> {
           writer.sync();
           return null;
-        }));
+        });
+        if (settings.fsync()) {
+          SYNCS.execute(sync);
+        } else {
+          sync.run(); // nothing to wait for on the disk: no thread hop
+        }
+        syncs.put(digest, sync);
       });
       syncs.forEach((digest, sync) -> {
         try {

@@ -21,18 +21,12 @@ final class ResultWriter {
     this.cluster = cluster;
   }
 
-  /** What the REAPI lets a server cache: a successful run of an action that may be cached. */
-  static boolean cacheable(Assignment assignment, ExecuteResponse response) {
-    return response.getStatus().getCode() == 0 && response.getResult().getExitCode() == 0
-        && !assignment.getAction().getDoNotCache();
-  }
-
   /**
    * True when the Action Cache needs nothing more: the result is stored, or is not one to cache.
    * False when storing failed; the scheduler then tries itself.
    */
   boolean store(Assignment assignment, ExecuteResponse response) {
-    if (!cacheable(assignment, response)) {
+    if (!ActionCache.mayCache(assignment.getAction(), response)) {
       return true;
     }
     try {

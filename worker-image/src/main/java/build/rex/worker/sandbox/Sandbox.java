@@ -17,10 +17,12 @@ import org.slf4j.LoggerFactory;
  * at start and used only where the kernel permits it; what is missing is logged.
  *
  * <p>A command runs under one small helper ({@link SandboxHelper}), which a long-lived copy of
- * it forks for each command ({@link ForkServer}), and which sets the rlimits (no core files, an open-file limit), joins the action's cgroup, dies
- * with the worker, makes new PID and mount namespaces, joins its executor's network namespace
- * (unless the action may use the network; see {@link HeldNetworkNamespace}), becomes an unprivileged user with no new privileges, and runs
- * the program as the PID namespace's first process: when it dies, the kernel kills all the rest.
+ * it forks for each command ({@link ForkServer}). It sets the rlimits (no core files, an
+ * open-file limit), joins the action's cgroup, dies with the worker, makes new PID and mount
+ * namespaces, joins its executor's network namespace (unless the action may use the network;
+ * see {@link HeldNetworkNamespace}), becomes an unprivileged user with no new privileges, and
+ * runs the program as the PID namespace's first process: when it dies, the kernel kills all the
+ * rest.
  */
 public final class Sandbox implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Sandbox.class);

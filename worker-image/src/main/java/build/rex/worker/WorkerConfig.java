@@ -64,6 +64,15 @@ public final class WorkerConfig extends ServerConfig {
     public double lowWatermark = 0.8;
     /** Sync each blob to disk before acknowledging it. */
     public boolean fsync = true;
+    /**
+     * Blobs written or used this recently are not evicted unless the disk would otherwise overflow,
+     * so a build's inputs and outputs outlive other builds' uploads.
+     */
+    public int minLifetimeSeconds = 300;
+    /** Most bytes of Action Cache entries to keep; the least recently used go beyond it. */
+    public ByteSize actionCacheMaxSize = ByteSize.parse("64Mi");
+    /** How fast the scrubber rereads stored blobs to find rot (bytes per second); 0 turns it off. */
+    public ByteSize scrubBandwidth = ByteSize.parse("4Mi");
   }
 
   /** Running actions. */
@@ -106,6 +115,11 @@ public final class WorkerConfig extends ServerConfig {
         "must be in (0, 1], got " + storage.highWatermark);
     Validated.require(storage.lowWatermark > 0 && storage.lowWatermark < storage.highWatermark,
         "storage.lowWatermark", "must be in (0, highWatermark), got " + storage.lowWatermark);
+    Validated.require(storage.minLifetimeSeconds >= 0, "storage.minLifetimeSeconds", "must not be negative");
+    Validated.require(storage.actionCacheMaxSize != null && storage.actionCacheMaxSize.bytes() > 0,
+        "storage.actionCacheMaxSize", "must be positive");
+    Validated.require(storage.scrubBandwidth != null && storage.scrubBandwidth.bytes() >= 0, "storage.scrubBandwidth",
+        "must not be negative");
     Validated.require(cluster != null && cluster.schedulers != null, "cluster.schedulers", "must be set");
     cluster.schedulers.validate("cluster.schedulers");
     if (cluster.advertiseAddress != null && !cluster.advertiseAddress.isEmpty()) {

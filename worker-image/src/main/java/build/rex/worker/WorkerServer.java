@@ -6,9 +6,7 @@ import build.rex.server.PeerChannels;
 import build.rex.server.security.TlsCredentials;
 import io.grpc.ChannelCredentials;
 import build.rex.server.ServerProcess;
-import build.rex.storage.ac.DiskActionCache;
 import build.rex.storage.disk.DiskBlobStore;
-import build.rex.storage.disk.DiskStoreSettings;
 import build.rex.storage.replication.ClusterStorage;
 import build.rex.storage.replication.RateLimiter;
 import build.rex.storage.service.ActionCacheService;
@@ -50,7 +48,7 @@ public final class WorkerServer extends ServerProcess {
   private static final Logger log = LoggerFactory.getLogger(WorkerServer.class);
   private final WorkerConfig config;
   private final String workerId;
-  private final DiskBlobStore cas;
+  private final WorkerStorage own;
   private final ClusterStorage storage;
   private final Replicator replicator;
   private final SchedulerLinks links;
@@ -61,21 +59,19 @@ public final class WorkerServer extends ServerProcess {
   public WorkerServer(WorkerConfig config) throws IOException {
     this.config = config;
     Path root = Path.of(config.storage.path);
-    cas = DiskBlobStore.open(root, new DiskStoreSettings(config.storage.maxSize.bytes(),
-        config.storage.lowWatermark, config.storage.highWatermark, config.storage.fsync));
-    DiskActionCache actionCache = new DiskActionCache(root);
+    own = closeOnStop(WorkerStorage.open(config.storage));
     workerId = config.cluster.workerId.isEmpty() ? InetAddress.getLocalHost().getHostName() : config.cluster.workerId;
     TlsCredentials tls = closeOnStop(new TlsCredentials());
     ChannelCredentials internalCredentials = tls.internalChannel(config.cluster.tls);
     PeerChannels peers = closeOnStop(new PeerChannels(internalCredentials));
     RateLimiter copyRate = new RateLimiter(config.cluster.replicationBandwidth.bytes());
-    storage = closeOnStop(new ClusterStorage(peers::get, peers::retainOnly, workerId, cas, actionCache, copyRate));
-    replicator = closeOnStop(new Replicator(workerId, cas, actionCache, storage, copyRate,
+    storage = closeOnStop(new ClusterStorage(peers::get, peers::retainOnly, workerId, own.cas, own.actionCache, copyRate));
+    replicator = closeOnStop(new Replicator(workerId, own.disk, own.cas, own.actionCache, storage, copyRate,
         Duration.ofSeconds(config.cluster.rereplicationDelaySeconds)));
     serve(config.admin, GrpcPort.of(config.grpc, tls.internalServer(config.cluster.tls), List.of(
-        new CasService(cas, CasSettings.DEFAULTS),
-        closeOnStop(new ByteStreamService(cas, Duration.ofMinutes(10))),
-        new ActionCacheService(actionCache, cas, true, metrics))));
+        new CasService(own.cas, CasSettings.DEFAULTS),
+        closeOnStop(new ByteStreamService(own.cas, Duration.ofMinutes(10))),
+        new ActionCacheService(own.actionCache, own.cas, true, metrics))));
     List<Executor> executors = List.of();
     if (config.execution.enabled) {
       executors = ExecutorLayout.executors(config.execution.executors.stream()
@@ -106,14 +102,12 @@ public final class WorkerServer extends ServerProcess {
         config.execution.sandbox.pidsLimit, config.execution.sandbox.openFilesLimit,
         Path.of(config.execution.sandbox.cgroupRoot), storageRoot.resolve("bin"))).requireAccess(execRoots);
     closeOnStop(sandbox);
-    ActionRunner runner = new ActionRunner(workerId, storage.cas(), cas, execRoots, sandbox);
+    ActionRunner runner = new ActionRunner(workerId, storage.cas(), own.disk, execRoots, sandbox);
     return new ExecutorPool(executors, runner, storage.actionCache(), (except, message) -> links.broadcast(except, message));
   }
 
   private void registerMetrics() {
-    Gauge.builder("rex.cas.size.bytes", cas, DiskBlobStore::sizeBytes).register(metrics);
-    Gauge.builder("rex.cas.blobs", cas, DiskBlobStore::blobCount).register(metrics);
-    FunctionCounter.builder("rex.cas.evictions", cas, DiskBlobStore::evictedBlobs).register(metrics);
+    own.registerMetrics(metrics);
     Gauge.builder("rex.cas.under.replicated.blobs", replicator, Replicator::underReplicated)
         .description("Blobs and Action Cache entries held here that the last replication pass found missing on"
             + " another owner and has not copied yet").register(metrics);
@@ -132,7 +126,12 @@ public final class WorkerServer extends ServerProcess {
   }
 
   public DiskBlobStore cas() {
-    return cas;
+    return own.disk;
+  }
+
+  /** The disk CAS's background reader. */
+  public build.rex.storage.disk.Scrubber scrubber() {
+    return own.scrubber;
   }
 
   public Drainer drainer() {

@@ -12,6 +12,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import build.rex.storage.disk.LruIndex;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -21,16 +24,43 @@ import java.util.UUID;
  * entry. The instance key is a hash of the instance name, so any name maps to a safe directory;
  * the name itself is kept beside the entries, in {@code ac/<instance key>/instance}, so that the
  * entries can be listed with their keys (to copy them to other workers).
+ *
+ * <p>The entries take at most {@code maxBytes}: beyond it the least recently used go, as the CAS's
+ * blobs do (an in-memory index rebuilt from the files on start orders them).
  */
 public final class DiskActionCache implements ActionCache {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DiskActionCache.class);
   private final Path root;
   private final Path tmp;
+  private final long maxBytes;
+  private final LruIndex index = new LruIndex();
+  private final java.util.concurrent.atomic.AtomicLong evictions = new java.util.concurrent.atomic.AtomicLong();
 
-  public DiskActionCache(Path root) throws IOException {
+  public DiskActionCache(Path root, long maxBytes) throws IOException {
+    if (maxBytes <= 0) {
+      throw new IllegalArgumentException("the Action Cache's size must be positive, got " + maxBytes);
+    }
     this.root = root.resolve("ac");
     this.tmp = root.resolve("tmp");
+    this.maxBytes = maxBytes;
     Files.createDirectories(this.root);
     Files.createDirectories(tmp);
+    rebuildIndex();
+  }
+
+  private void rebuildIndex() throws IOException {
+    List<LruIndex.Entry> found = new ArrayList<>();
+    try (var files = Files.walk(root, 3)) {
+      for (Path file : (Iterable<Path>) files::iterator) {
+        if (file.getNameCount() - root.getNameCount() == 3 && Files.isRegularFile(file)) {
+          var attrs = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+          found.add(new LruIndex.Entry(root.relativize(file).toString(), attrs.size(), attrs.lastModifiedTime().toMillis()));
+        }
+      }
+    }
+    found.sort(java.util.Comparator.comparingLong(e -> e.persistedAccessMillis));
+    found.forEach(e -> index.add(e.key, e.size, e.persistedAccessMillis));
+    evictBeyondMax();
   }
 
   private static final String INSTANCE_FILE = "instance";
@@ -67,8 +97,11 @@ public final class DiskActionCache implements ActionCache {
 
   @Override
   public Optional<ActionResult> get(ActionKey key) throws IOException {
+    Path file = pathOf(key);
     try {
-      return Optional.of(ActionResult.parseFrom(Files.readAllBytes(pathOf(key))));
+      Optional<ActionResult> result = Optional.of(ActionResult.parseFrom(Files.readAllBytes(file)));
+      index.touch(root.relativize(file).toString(), System.currentTimeMillis());
+      return result;
     } catch (NoSuchFileException e) {
       return Optional.empty();
     }
@@ -91,6 +124,43 @@ public final class DiskActionCache implements ActionCache {
       channel.write(result.toByteString().asReadOnlyByteBuffer());
       channel.force(false);
     }
-    Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    String entry = root.relativize(target).toString();
+    synchronized (index) {
+      Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      index.remove(entry); // a replaced entry counts with its new size
+      index.add(entry, result.getSerializedSize(), System.currentTimeMillis());
+    }
+    evictBeyondMax();
+  }
+
+  /** Deletes least recently used entries once the entries take more than maxBytes, down to 90% of it. */
+  private void evictBeyondMax() {
+    if (index.totalBytes() <= maxBytes) {
+      return;
+    }
+    synchronized (index) {
+      List<LruIndex.Entry> evicted = index.evictDownTo(maxBytes - maxBytes / 10);
+      for (LruIndex.Entry entry : evicted) {
+        try {
+          Files.deleteIfExists(root.resolve(entry.key));
+        } catch (IOException e) {
+          log.warn("could not delete evicted Action Cache entry {}: {}", entry.key, e.toString());
+        }
+      }
+      evictions.addAndGet(evicted.size());
+      log.info("evicted {} Action Cache entries; {} remain in {} bytes", evicted.size(), index.size(), index.totalBytes());
+    }
+  }
+
+  public long sizeBytes() {
+    return index.totalBytes();
+  }
+
+  public long entries() {
+    return index.size();
+  }
+
+  public long evictions() {
+    return evictions.get();
   }
 }

@@ -7,6 +7,9 @@ import build.rex.storage.BlobTooLargeException;
 import build.rex.storage.BlobWriter;
 import build.rex.storage.DigestMismatchException;
 import build.rex.storage.Digests;
+import build.rex.storage.StorageFullException;
+import build.rex.storage.verify.Quarantine;
+import java.util.function.LongSupplier;
 import com.google.protobuf.ByteString;
 import java.util.Map;
 import java.io.IOException;
@@ -40,19 +43,37 @@ import org.slf4j.LoggerFactory;
  * The CAS on a local disk: one read-only file per blob under {@code cas/sha256/xx/<hash>}.
  * Uploads go to {@code tmp/} and are renamed into place once their digest is verified, so a blob
  * is either whole or invisible. An in-memory LRU index, rebuilt from the directory on start,
- * drives eviction between a high and a low watermark; pinned blobs are never evicted.
+ * drives eviction between a high and a low watermark, counting the bytes being written; pinned
+ * blobs are never evicted, blobs used within the minimum lifetime only when the disk would
+ * otherwise overflow, and when even that cannot make room the writer is refused. Reads here are
+ * not verified: compose a {@link build.rex.storage.verify.VerifyingBlobStore} on top, which
+ * hands corrupt copies back to {@link #isolate}.
  */
-public final class DiskBlobStore implements BlobStore {
+public final class DiskBlobStore implements BlobStore, Quarantine {
   private static final Logger log = LoggerFactory.getLogger(DiskBlobStore.class);
   /** Access times on disk are refreshed at most this often per blob; they only order eviction. */
   private static final long ACCESS_TIME_PERSIST_INTERVAL_MILLIS = 3_600_000;
 
   private final Path blobRoot;
   private final Path tmpRoot;
+  private final Path quarantineRoot;
   private final DiskStoreSettings settings;
+  private final LongSupplier clock;
   private final LruIndex index = new LruIndex();
   private final AtomicLong evictedBlobs = new AtomicLong();
+  private final AtomicLong isolatedBlobs = new AtomicLong();
+  /** Bytes promised to writers still open: eviction makes room for them before they arrive. */
+  private final AtomicLong writingBytes = new AtomicLong();
   private final Object evictionLock = new Object();
+  /**
+   * A blob's file changes (publish, evict, isolate) only under its hash's lock, so an eviction
+   * that took a blob out of the index cannot delete the file of an upload that put it back.
+   */
+  private final Object[] fileLocks = new Object[64];
+  /** Runs between taking an evicted blob out of the index and deleting its file; tests widen the window. */
+  java.util.function.Consumer<String> beforeEvictedFileDeleted = key -> {};
+  /** Quarantined copies kept for inspection; older ones are deleted beyond this many. */
+  private static final int QUARANTINE_KEEP = 100;
   /**
    * Syncs a batch's files at once: the file system commits concurrent syncs together (one journal
    * commit for many files), about three times the rate of syncing them one after another here.
@@ -60,17 +81,29 @@ public final class DiskBlobStore implements BlobStore {
   private static final java.util.concurrent.ExecutorService SYNCS = java.util.concurrent.Executors.newFixedThreadPool(
       16, build.rex.storage.DaemonThreads.named("blob-sync"));
 
-  private DiskBlobStore(Path root, DiskStoreSettings settings) {
+  private DiskBlobStore(Path root, DiskStoreSettings settings, LongSupplier clock) {
     this.blobRoot = root.resolve("cas").resolve("sha256");
     this.tmpRoot = root.resolve("tmp");
+    this.quarantineRoot = root.resolve("quarantine");
     this.settings = settings;
+    this.clock = clock;
+    java.util.Arrays.setAll(fileLocks, i -> new Object());
   }
 
   /** Opens (or creates) a store under {@code root} and rebuilds its index from the files there. */
   public static DiskBlobStore open(Path root, DiskStoreSettings settings) throws IOException {
-    DiskBlobStore store = new DiskBlobStore(root, settings);
+    return open(root, settings, System::currentTimeMillis);
+  }
+
+  /** As {@link #open(Path, DiskStoreSettings)}, with the clock that ages blobs (milliseconds). */
+  public static DiskBlobStore open(Path root, DiskStoreSettings settings, LongSupplier clock) throws IOException {
+    DiskBlobStore store = new DiskBlobStore(root, settings, clock);
     store.recover();
     return store;
+  }
+
+  private Object fileLock(String hash) {
+    return fileLocks[hash.hashCode() & (fileLocks.length - 1)];
   }
 
   private void recover() throws IOException {
@@ -85,7 +118,11 @@ public final class DiskBlobStore implements BlobStore {
     }
     log.info("disk CAS at {}: {} blobs, {} bytes, index rebuilt in {} ms", blobRoot, index.size(),
         index.totalBytes(), (System.nanoTime() - started) / 1_000_000);
-    evictIfAboveHighWatermark(0);
+    try {
+      makeRoom(0);
+    } catch (StorageFullException e) {
+      log.warn("{}", e.getMessage()); // a smaller capacity than before: reads go on, writes wait for room
+    }
   }
 
   private void deleteLeftoverUploads() throws IOException {
@@ -150,11 +187,11 @@ public final class DiskBlobStore implements BlobStore {
 
   /** Marks a blob as used; false when it is absent. */
   private boolean touch(String hash) {
-    LruIndex.Entry entry = index.touch(hash);
+    long now = clock.getAsLong();
+    LruIndex.Entry entry = index.touch(hash, now);
     if (entry == null) {
       return false;
     }
-    long now = System.currentTimeMillis();
     if (now - entry.persistedAccessMillis > ACCESS_TIME_PERSIST_INTERVAL_MILLIS) {
       entry.persistedAccessMillis = now;
       try {
@@ -174,6 +211,18 @@ public final class DiskBlobStore implements BlobStore {
     if (!touch(digest.getHash())) {
       throw new BlobNotFoundException(digest);
     }
+    return openFile(digest, offset);
+  }
+
+  /** Opens a stored blob for the scrubber, leaving its place in the eviction order alone. */
+  InputStream openUntouched(Digest digest) throws IOException {
+    if (!index.contains(digest.getHash())) {
+      throw new BlobNotFoundException(digest);
+    }
+    return openFile(digest, 0);
+  }
+
+  private InputStream openFile(Digest digest, long offset) throws IOException {
     try {
       FileChannel channel = FileChannel.open(pathOf(digest.getHash()), StandardOpenOption.READ);
       channel.position(offset);
@@ -191,8 +240,13 @@ public final class DiskBlobStore implements BlobStore {
     if (Digests.isEmpty(digest) || touch(digest.getHash())) {
       return new CompleteWriter(digest.getSizeBytes());
     }
-    evictIfAboveHighWatermark(digest.getSizeBytes());
-    return new DiskWriter(digest);
+    makeRoom(digest.getSizeBytes());
+    try {
+      return new DiskWriter(digest);
+    } catch (IOException | RuntimeException e) {
+      writingBytes.addAndGet(-digest.getSizeBytes());
+      throw asFull(e);
+    }
   }
 
   /**
@@ -214,6 +268,7 @@ public final class DiskBlobStore implements BlobStore {
           }
         } catch (IOException e) {
           failures.put(digest, e);
+          discard(written.remove(digest)); // at once: a full disk may take the next blob
         }
       });
       Map<Digest, java.util.concurrent.Future<?>> syncs = new java.util.LinkedHashMap<>();
@@ -246,15 +301,20 @@ public final class DiskBlobStore implements BlobStore {
         }
       });
     } finally {
-      written.values().forEach(writer -> {
-        try {
-          writer.close();
-        } catch (IOException e) {
-          log.debug("could not discard an unfinished upload: {}", e.toString());
-        }
-      });
+      written.values().forEach(DiskBlobStore::discard);
     }
     return failures;
+  }
+
+  private static void discard(BlobWriter writer) {
+    if (writer == null) {
+      return;
+    }
+    try {
+      writer.close();
+    } catch (IOException e) {
+      log.debug("could not discard an unfinished upload: {}", e.toString());
+    }
   }
 
   /**
@@ -273,28 +333,121 @@ public final class DiskBlobStore implements BlobStore {
     void close();
   }
 
-  private void evictIfAboveHighWatermark(long incomingBytes) {
-    if (index.totalBytes() + incomingBytes <= settings.highWatermarkBytes()) {
+  /**
+   * Reserves room for {@code incomingBytes} about to be written, evicting when the stored and
+   * promised bytes pass the high watermark: oldest first down to the low watermark, sparing
+   * blobs used within the minimum lifetime; those too, but only as many as needed, when the disk
+   * would otherwise overflow. Pinned blobs are never evicted.
+   *
+   * @throws StorageFullException when even that leaves no room
+   */
+  private void makeRoom(long incomingBytes) throws StorageFullException {
+    if (index.totalBytes() + writingBytes.get() + incomingBytes <= settings.highWatermarkBytes()) {
+      writingBytes.addAndGet(incomingBytes);
       return;
     }
     synchronized (evictionLock) {
-      List<LruIndex.Entry> evicted = index.evictDownTo(settings.lowWatermarkBytes() - incomingBytes);
-      for (LruIndex.Entry entry : evicted) {
+      long promised = writingBytes.get() + incomingBytes;
+      long youngSince = clock.getAsLong() - settings.minLifetime().toMillis();
+      List<LruIndex.Entry> evicted = new ArrayList<>(
+          index.evictDownTo(settings.lowWatermarkBytes() - promised, youngSince));
+      if (index.totalBytes() + promised > settings.capacityBytes()) {
+        evicted.addAll(index.evictDownTo(settings.capacityBytes() - promised));
+        if (!evicted.isEmpty()) {
+          log.warn("CAS over capacity: evicting blobs used in the last {}; size the CAS for the builds' working set",
+              settings.minLifetime());
+        }
+      }
+      deleteFiles(evicted);
+      if (index.totalBytes() + promised > settings.capacityBytes()) {
+        long[] kept = index.protectedBytes(youngSince);
+        throw new StorageFullException("the CAS is full: its capacity is " + settings.capacityBytes()
+            + " bytes, of which " + kept[0] + " are pinned by running actions and " + (promised - incomingBytes)
+            + " promised to uploads in progress; a blob of " + incomingBytes + " bytes does not fit");
+      }
+      writingBytes.addAndGet(incomingBytes);
+    }
+  }
+
+  private void deleteFiles(List<LruIndex.Entry> evicted) {
+    for (LruIndex.Entry entry : evicted) {
+      beforeEvictedFileDeleted.accept(entry.key);
+      synchronized (fileLock(entry.key)) {
+        if (index.contains(entry.key)) {
+          continue; // stored again since it was evicted: the file is the new copy
+        }
         try {
           Files.deleteIfExists(pathOf(entry.key));
         } catch (IOException e) {
           log.warn("could not delete evicted blob {}: {}", entry.key, e.toString());
         }
       }
-      evictedBlobs.addAndGet(evicted.size());
-      if (!evicted.isEmpty()) {
-        log.info("evicted {} blobs; CAS now holds {} bytes", evicted.size(), index.totalBytes());
+    }
+    evictedBlobs.addAndGet(evicted.size());
+    if (!evicted.isEmpty()) {
+      log.info("evicted {} blobs; CAS now holds {} bytes", evicted.size(), index.totalBytes());
+    }
+  }
+
+  /**
+   * Takes a copy that failed verification out of service: out of the index (so it reads as
+   * absent and replication puts an intact copy back) and into {@code quarantine/} for inspection.
+   */
+  @Override
+  public void isolate(Digest digest, String why) {
+    String key = digest.getHash();
+    synchronized (fileLock(key)) {
+      if (index.remove(key) == null) {
+        return; // another reader found it first
       }
-      if (index.totalBytes() + incomingBytes > settings.capacityBytes()) {
-        log.warn("CAS holds {} bytes of pinned blobs, over its capacity of {}", index.totalBytes(),
-            settings.capacityBytes());
+      isolatedBlobs.incrementAndGet();
+      Path file = pathOf(key);
+      Path kept = quarantineRoot.resolve(key + "." + clock.getAsLong());
+      try {
+        Files.createDirectories(quarantineRoot);
+        Files.move(file, kept, StandardCopyOption.ATOMIC_MOVE);
+        log.error("blob {} failed verification ({}): its copy at {} was moved to {}", Digests.toString(digest), why, file, kept);
+      } catch (IOException e) {
+        log.error("blob {} failed verification ({}): its copy at {} could not be moved ({}), deleting it",
+            Digests.toString(digest), why, file, e.toString());
+        try {
+          Files.deleteIfExists(file);
+        } catch (IOException ignored) {
+          // out of the index already: it is never served again
+        }
       }
     }
+    pruneQuarantine();
+  }
+
+  private void pruneQuarantine() {
+    try (var kept = Files.list(quarantineRoot)) {
+      List<Path> oldestFirst = kept.sorted(Comparator.comparingLong(DiskBlobStore::lastModified)).toList();
+      for (Path old : oldestFirst.subList(0, Math.max(0, oldestFirst.size() - QUARANTINE_KEEP))) {
+        Files.deleteIfExists(old);
+      }
+    } catch (IOException e) {
+      log.debug("could not prune {}: {}", quarantineRoot, e.toString());
+    }
+  }
+
+  private static long lastModified(Path file) {
+    try {
+      return Files.getLastModifiedTime(file).toMillis();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  /** A full disk (ENOSPC) as the store's own error, so the client hears RESOURCE_EXHAUSTED. */
+  private IOException asFull(Exception e) {
+    if (e instanceof IOException io && String.valueOf(io.getMessage()).contains("No space left on device")) {
+      return new StorageFullException("the disk under the CAS at " + blobRoot + " is full: " + io.getMessage());
+    }
+    if (e instanceof IOException io) {
+      return io;
+    }
+    throw (RuntimeException) e;
   }
 
   /** Hands every stored blob to {@code batch}, {@code batchSize} at a time, without touching them. */
@@ -323,6 +476,11 @@ public final class DiskBlobStore implements BlobStore {
 
   public long evictedBlobs() {
     return evictedBlobs.get();
+  }
+
+  /** Copies taken out of service because their bytes did not match their digest. */
+  public long isolatedBlobs() {
+    return isolatedBlobs.get();
   }
 
   public DiskStoreSettings settings() {
@@ -366,6 +524,7 @@ public final class DiskBlobStore implements BlobStore {
     private long written;
     private String hash;
     private boolean committed;
+    private boolean released;
 
     DiskWriter(Digest digest) throws IOException {
       this.digest = digest;
@@ -378,11 +537,15 @@ public final class DiskBlobStore implements BlobStore {
       if (written + data.size() > digest.getSizeBytes()) {
         throw new DigestMismatchException(digest, "(not computed)", written + data.size());
       }
-      for (java.nio.ByteBuffer buffer : data.asReadOnlyByteBufferList()) {
-        hasher.update(buffer.duplicate());
-        while (buffer.hasRemaining()) {
-          channel.write(buffer);
+      try {
+        for (java.nio.ByteBuffer buffer : data.asReadOnlyByteBufferList()) {
+          hasher.update(buffer.duplicate());
+          while (buffer.hasRemaining()) {
+            channel.write(buffer);
+          }
         }
+      } catch (IOException e) {
+        throw asFull(e);
       }
       written += data.size();
     }
@@ -414,28 +577,48 @@ public final class DiskBlobStore implements BlobStore {
 
     /** Puts the bytes on the disk (storage.fsync) and closes the file. */
     void sync() throws IOException {
-      if (settings.fsync()) {
-        channel.force(false);
+      try {
+        if (settings.fsync()) {
+          channel.force(false);
+        }
+        channel.close();
+      } catch (IOException e) {
+        throw asFull(e);
       }
-      channel.close();
     }
 
     /** Makes the sealed, synced blob visible: read-only, renamed into place, indexed. */
     void publish() throws IOException {
       Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("r--r--r--"));
       Path target = pathOf(hash);
-      Files.createDirectories(target.getParent());
       try {
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-      } catch (FileAlreadyExistsException e) {
-        Files.deleteIfExists(tmp); // a concurrent upload of the same bytes won
+        Files.createDirectories(target.getParent());
+      } catch (IOException e) {
+        throw asFull(e);
       }
-      index.add(hash, written, System.currentTimeMillis());
+      synchronized (fileLock(hash)) {
+        try {
+          Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (FileAlreadyExistsException e) {
+          Files.deleteIfExists(tmp); // a concurrent upload of the same bytes won
+        }
+        index.add(hash, written, clock.getAsLong());
+      }
       committed = true;
+      release();
+    }
+
+    /** Gives back the room promised to this upload: it is indexed now, or abandoned. */
+    private void release() {
+      if (!released) {
+        released = true;
+        writingBytes.addAndGet(-digest.getSizeBytes());
+      }
     }
 
     @Override
     public void close() throws IOException {
+      release();
       if (!committed) {
         channel.close();
         Files.deleteIfExists(tmp);

@@ -8,6 +8,7 @@ import build.bazel.remote.execution.v2.ContentAddressableStorageGrpc;
 import build.bazel.remote.execution.v2.ContentAddressableStorageGrpc.ContentAddressableStorageBlockingStub;
 import build.bazel.remote.execution.v2.Digest;
 import build.bazel.remote.execution.v2.FindMissingBlobsRequest;
+import build.rex.storage.BlobCorruptException;
 import build.rex.storage.BlobNotFoundException;
 import build.rex.storage.BlobResourceName;
 import build.rex.storage.BlobStore;
@@ -96,7 +97,7 @@ public final class GrpcBlobStore implements BlobStore {
         int code = blob.getStatus().getCode();
         if (code == Status.Code.OK.value()) {
           found.put(blob.getDigest(), blob.getData());
-        } else if (code != Status.Code.NOT_FOUND.value()) {
+        } else if (code != Status.Code.NOT_FOUND.value() && code != Status.Code.DATA_LOSS.value()) {
           throw new RemoteStorageException(Status.fromCodeValue(code).withDescription(blob.getStatus().getMessage()));
         }
       }
@@ -189,6 +190,9 @@ public final class GrpcBlobStore implements BlobStore {
   static IOException failure(StatusRuntimeException e, Digest digest) {
     if (e.getStatus().getCode() == Status.Code.NOT_FOUND && digest != null) {
       return new BlobNotFoundException(digest);
+    }
+    if (e.getStatus().getCode() == Status.Code.DATA_LOSS && digest != null) {
+      return BlobCorruptException.reported(digest, e.getStatus().getDescription());
     }
     return new RemoteStorageException(e.getStatus());
   }

@@ -1,12 +1,14 @@
 package build.rex.storage.service;
 
 import build.bazel.remote.execution.v2.Digest;
+import build.rex.storage.BlobCorruptException;
 import build.rex.storage.BlobNotFoundException;
 import build.rex.storage.BlobTooLargeException;
 import build.rex.storage.DigestMismatchException;
 import build.rex.storage.Digests;
 import build.rex.storage.InvalidArgumentException;
 import build.rex.storage.RemoteStorageException;
+import build.rex.storage.StorageFullException;
 import com.google.protobuf.Any;
 import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
@@ -55,11 +57,14 @@ public final class Statuses {
     if (t instanceof DigestMismatchException e) {
       return invalidArgument("digest", e.getMessage());
     }
+    if (t instanceof BlobCorruptException e) {
+      return of(io.grpc.Status.Code.DATA_LOSS, e.getMessage());
+    }
     if (t instanceof BlobNotFoundException e) {
       return of(io.grpc.Status.Code.NOT_FOUND, e.getMessage());
     }
-    if (t instanceof BlobTooLargeException e) {
-      return of(io.grpc.Status.Code.RESOURCE_EXHAUSTED, e.getMessage());
+    if (t instanceof BlobTooLargeException || t instanceof StorageFullException) {
+      return of(io.grpc.Status.Code.RESOURCE_EXHAUSTED, t.getMessage());
     }
     if (t instanceof RemoteStorageException e) {
       return of(e.status().getCode(), e.status().getDescription());

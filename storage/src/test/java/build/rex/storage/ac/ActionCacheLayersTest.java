@@ -31,12 +31,37 @@ class ActionCacheLayersTest {
 
   @Test
   void diskEntriesSurviveReopeningAndKeepInstancesApart() throws Exception {
-    new DiskActionCache(root).put(new ActionKey("a", ACTION), result(1));
-    new DiskActionCache(root).put(new ActionKey("b", ACTION), result(2));
-    DiskActionCache reopened = new DiskActionCache(root);
+    new DiskActionCache(root, 1 << 20).put(new ActionKey("a", ACTION), result(1));
+    new DiskActionCache(root, 1 << 20).put(new ActionKey("b", ACTION), result(2));
+    DiskActionCache reopened = new DiskActionCache(root, 1 << 20);
     assertEquals(Optional.of(result(1)), reopened.get(new ActionKey("a", ACTION)));
     assertEquals(Optional.of(result(2)), reopened.get(new ActionKey("b", ACTION)));
     assertEquals(Optional.empty(), reopened.get(new ActionKey("", ACTION)));
+  }
+
+  private static ActionResult resultOfSize(int bytes) {
+    return ActionResult.newBuilder().setStdoutRaw(ByteString.copyFrom(new byte[bytes - 4])).build();
+  }
+
+  @Test
+  void diskEntriesAreBoundedLeastRecentlyUsedFirstAcrossRestarts() throws Exception {
+    DiskActionCache cache = new DiskActionCache(root, 10_000);
+    java.util.List<ActionKey> keys = new java.util.ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      keys.add(new ActionKey("", Digests.of(ByteString.copyFromUtf8("action " + i))));
+      cache.put(keys.get(i), resultOfSize(1000));
+    }
+    assertEquals(10, cache.entries());
+    assertEquals(0, cache.evictions());
+    assertTrue(cache.get(keys.get(0)).isPresent()); // used: now the most recent
+    cache.put(new ActionKey("", Digests.of(ByteString.copyFromUtf8("one more"))), resultOfSize(1000));
+    assertTrue(cache.sizeBytes() <= 9_000, "down to 90% of the bound: " + cache.sizeBytes());
+    assertEquals(Optional.empty(), cache.get(keys.get(1)), "the least recently used went");
+    assertTrue(cache.get(keys.get(0)).isPresent(), "the one used just now stayed");
+    DiskActionCache smaller = new DiskActionCache(root, 5_000);
+    assertTrue(smaller.sizeBytes() <= 5_000, "reopened with a smaller bound, it evicts at once: " + smaller.sizeBytes());
+    assertEquals(smaller.entries(), java.nio.file.Files.walk(root.resolve("ac"), 3)
+        .filter(f -> f.getFileName().toString().matches("[0-9a-f]{64}-\\d+")).count(), "index and files agree");
   }
 
   @Test
@@ -70,7 +95,7 @@ class ActionCacheLayersTest {
   @Test
   void entriesWithMissingBlobsAreNotServed() throws Exception {
     DiskBlobStore cas = DiskBlobStore.open(root.resolve("cas"), new DiskStoreSettings(1 << 20, 0.5, 0.9, false));
-    CompletenessCheckingActionCache cache = new CompletenessCheckingActionCache(new DiskActionCache(root), cas);
+    CompletenessCheckingActionCache cache = new CompletenessCheckingActionCache(new DiskActionCache(root, 1 << 20), cas);
     ByteString out = ByteString.copyFromUtf8("output");
     ByteString inTree = ByteString.copyFromUtf8("file in a directory");
     Tree tree = Tree.newBuilder().setRoot(Directory.newBuilder()

@@ -14,7 +14,7 @@ class LruIndexTest {
     index.add("a", 10, 0);
     index.add("b", 10, 0);
     index.add("c", 10, 0);
-    index.touch("a");
+    index.touch("a", 1);
     List<LruIndex.Entry> evicted = index.evictDownTo(15);
     assertEquals(List.of("b", "c"), evicted.stream().map(e -> e.key).toList());
     assertEquals(10, index.totalBytes());
@@ -42,5 +42,27 @@ class LruIndexTest {
     index.add("a", 10, 0);
     assertEquals(10, index.totalBytes());
     assertEquals(1, index.size());
+  }
+
+  @Test
+  void sparesEntriesUsedAfterTheCutoff() {
+    LruIndex index = new LruIndex();
+    index.add("old", 10, 100);
+    index.add("young", 10, 200);
+    index.add("touched", 10, 100);
+    index.touch("touched", 300);
+    List<LruIndex.Entry> evicted = index.evictDownTo(0, 150);
+    assertEquals(List.of("old"), evicted.stream().map(e -> e.key).toList());
+    assertEquals(20, index.totalBytes());
+    assertEquals(2, index.evictDownTo(0).size());
+  }
+
+  @Test
+  void removingTakesTheBytesOut() {
+    LruIndex index = new LruIndex();
+    index.add("a", 10, 0);
+    assertEquals(10, index.remove("a").size);
+    assertEquals(null, index.remove("a"));
+    assertEquals(0, index.totalBytes());
   }
 }

@@ -69,7 +69,7 @@ class ReplicatingBlobStoreTest {
   }
 
   private void awaitHolders(Digest digest, long count) throws InterruptedException {
-    for (int i = 0; i < 200 && holders(digest) != count; i++) {
+    for (int i = 0; i < 3000 && holders(digest) != count; i++) {
       Thread.sleep(10);
     }
     assertEquals(count, holders(digest));
@@ -100,6 +100,35 @@ class ReplicatingBlobStoreTest {
     placement.owners(digest.getHash()).get(1).put(digest, blob(1)); // only the second owner has it
     assertEquals(Set.of(), store.findMissing(List.of(digest)));
     awaitHolders(digest, 2);
+  }
+
+  @Test
+  void aCorruptCopyOnAnOwnerIsPassedOverQuarantinedAndRepaired() throws Exception {
+    Map<String, BlobStore> verified = new LinkedHashMap<>();
+    members.forEach((name, disk) -> verified.put(name,
+        new build.rex.storage.verify.VerifyingBlobStore(disk, (DiskBlobStore) disk)));
+    Placement<BlobStore> verifiedPlacement = new Placement<>(verified, Map.of(), 2);
+    ReplicatingBlobStore reading = new ReplicatingBlobStore(() -> verifiedPlacement, calls, repairer);
+    for (boolean batch : new boolean[] {false, true}) {
+      ByteString data = ByteString.copyFromUtf8("rots on the first owner, read " + (batch ? "in a batch" : "streamed"));
+      Digest digest = Digests.of(data);
+      reading.put(digest, data);
+      String firstOwner = verified.entrySet().stream()
+          .filter(e -> e.getValue() == verifiedPlacement.owners(digest.getHash()).get(0)).findFirst().orElseThrow().getKey();
+      DiskBlobStore rotten = (DiskBlobStore) members.get(firstOwner);
+      long isolatedBefore = rotten.isolatedBlobs();
+      java.nio.file.Files.write(rotten.blobPath(digest), data.concat(ByteString.copyFromUtf8("!")).substring(1).toByteArray());
+      if (batch) {
+        assertEquals(Map.of(digest, data), reading.getBatch(List.of(digest)));
+      } else {
+        try (InputStream in = reading.openRead(digest, 0)) {
+          assertEquals(data, ByteString.readFrom(in));
+        }
+      }
+      assertEquals(isolatedBefore + 1, rotten.isolatedBlobs(), "the bad copy was taken out");
+      awaitHolders(digest, 2);
+      assertEquals(data, rotten.get(digest), "and an intact one put back");
+    }
   }
 
   @Test

@@ -46,7 +46,8 @@ public final class Replicator implements AutoCloseable {
   private static final long SMALL_BLOB = 1 << 20;
   private static final long BATCH_BYTES = 3 << 20;
   private final String selfId;
-  private final DiskBlobStore cas;
+  private final DiskBlobStore index;
+  private final BlobStore cas;
   private final DiskActionCache actionCache;
   private final ClusterStorage storage;
   private final RateLimiter rate;
@@ -66,9 +67,14 @@ public final class Replicator implements AutoCloseable {
     }
   }
 
-  public Replicator(String selfId, DiskBlobStore cas, DiskActionCache actionCache, ClusterStorage storage,
+  /**
+   * @param index the disk store, for the list of what is held here
+   * @param cas the same store as served (reads verified), which is this worker's entry in the placement
+   */
+  public Replicator(String selfId, DiskBlobStore index, BlobStore cas, DiskActionCache actionCache, ClusterStorage storage,
       RateLimiter rate, Duration delay) {
     this.selfId = selfId;
+    this.index = index;
     this.cas = cas;
     this.actionCache = actionCache;
     this.storage = storage;
@@ -111,7 +117,7 @@ public final class Replicator implements AutoCloseable {
     }
     long started = System.nanoTime();
     long[] totals = new long[4]; // checked, lacking, copied, failed
-    cas.forEachBatch(BATCH, batch -> {
+    index.forEachBatch(BATCH, batch -> {
       PassResult part = passOverBatch(placement, batch, copy);
       totals[0] += part.blobsChecked();
       totals[1] += part.lacking();

@@ -1,0 +1,124 @@
+package build.rex.storage.disk;
+
+import build.bazel.remote.execution.v2.Digest;
+import build.rex.storage.BlobCorruptException;
+import build.rex.storage.BlobNotFoundException;
+import build.rex.storage.ChunkedInput;
+import build.rex.storage.DaemonThreads;
+import build.rex.storage.replication.RateLimiter;
+import build.rex.storage.verify.VerifyingInputStream;
+import com.google.protobuf.ByteString;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Rereads every blob of a disk store in the background, at a bounded rate, so rot is found
+ * before a client asks for the blob: a copy that fails is isolated exactly as a failed read
+ * would isolate it (and re-replication puts an intact copy back). The pass leaves the eviction
+ * order alone.
+ */
+public final class Scrubber implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Scrubber.class);
+  private static final int CHUNK = 1 << 20;
+  private final DiskBlobStore store;
+  private final RateLimiter rate;
+  private final AtomicLong bytesScrubbed = new AtomicLong();
+  private final AtomicLong mismatches = new AtomicLong();
+  private volatile long lastFullPassMillis;
+  private final Thread thread;
+
+  /** @param bytesPerSecond how fast to reread; 0 or less turns the scrubber off */
+  public Scrubber(DiskBlobStore store, long bytesPerSecond) {
+    this.store = store;
+    this.rate = new RateLimiter(bytesPerSecond);
+    this.thread = bytesPerSecond > 0 ? DaemonThreads.named("cas-scrubber").newThread(this::run) : null;
+  }
+
+  public Scrubber start() {
+    if (thread != null) {
+      thread.start();
+    }
+    return this;
+  }
+
+  private void run() {
+    try {
+      while (!Thread.currentThread().isInterrupted()) {
+        long started = System.currentTimeMillis();
+        passOnce();
+        lastFullPassMillis = System.currentTimeMillis();
+        if (lastFullPassMillis - started < 1_000) {
+          Thread.sleep(10_000); // an (almost) empty store: no need to spin
+        }
+      }
+    } catch (InterruptedException e) {
+      // closed
+    }
+  }
+
+  /** Rereads every blob stored when the pass starts; returns how many failed their check. */
+  public int passOnce() throws InterruptedException {
+    int[] failed = {0};
+    store.forEachBatch(1_000, batch -> {
+      for (Digest digest : batch) {
+        if (Thread.currentThread().isInterrupted()) {
+          return;
+        }
+        if (!check(digest)) {
+          failed[0]++;
+        }
+      }
+    });
+    if (Thread.interrupted()) {
+      throw new InterruptedException();
+    }
+    return failed[0];
+  }
+
+  /** Rereads one blob; false when its copy failed (and was isolated). */
+  private boolean check(Digest digest) {
+    try (InputStream in = VerifyingInputStream.open(digest, store.openUntouched(digest), 0, store::isolate)) {
+      ChunkedInput chunks = (ChunkedInput) in;
+      for (ByteString chunk; !(chunk = chunks.readChunk(CHUNK)).isEmpty(); ) {
+        bytesScrubbed.addAndGet(chunk.size());
+        rate.acquire(chunk.size());
+      }
+      return true;
+    } catch (BlobCorruptException e) {
+      mismatches.incrementAndGet();
+      return false;
+    } catch (BlobNotFoundException e) {
+      return true; // evicted since the pass began
+    } catch (IOException e) {
+      log.warn("could not scrub {}: {}", digest.getHash(), e.toString());
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return true;
+    }
+  }
+
+  public long bytesScrubbed() {
+    return bytesScrubbed.get();
+  }
+
+  public long mismatches() {
+    return mismatches.get();
+  }
+
+  /** When the last full pass ended (epoch milliseconds), 0 before the first. */
+  public long lastFullPassMillis() {
+    return lastFullPassMillis;
+  }
+
+  @Override
+  public void close() {
+    if (thread != null) {
+      thread.interrupt();
+    }
+  }
+}

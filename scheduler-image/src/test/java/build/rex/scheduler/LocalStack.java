@@ -109,6 +109,7 @@ final class LocalStack implements AutoCloseable {
     workerConfig.storage.path = dataDir.resolve("worker-" + i).toString();
     workerConfig.storage.maxSize = ByteSize.ofBytes(casBytes);
     workerConfig.storage.fsync = false;
+    workerConfig.storage.recheckInputsAfterSeconds = 0; // the strict setting: every input checked on every use
     workerConfig.cluster.workerId = "worker-" + i;
     workerConfig.cluster.schedulers.addresses = List.of("127.0.0.1:" + internalPort);
     workerConfig.cluster.tls = certificates.internalTls();

@@ -71,6 +71,11 @@ public final class WorkerConfig extends ServerConfig {
     public int minLifetimeSeconds = 300;
     /** Most bytes of Action Cache entries to keep; the least recently used go beyond it. */
     public ByteSize actionCacheMaxSize = ByteSize.parse("64Mi");
+    /**
+     * An input linked into an exec root is reread and checked first when its last check (on
+     * arrival, a read or a scrub) is older than this; 0 checks every input on every use.
+     */
+    public int recheckInputsAfterSeconds = 60;
     /** How fast the scrubber rereads stored blobs to find rot (bytes per second); 0 turns it off. */
     public ByteSize scrubBandwidth = ByteSize.parse("4Mi");
   }
@@ -116,6 +121,7 @@ public final class WorkerConfig extends ServerConfig {
     Validated.require(storage.lowWatermark > 0 && storage.lowWatermark < storage.highWatermark,
         "storage.lowWatermark", "must be in (0, highWatermark), got " + storage.lowWatermark);
     Validated.require(storage.minLifetimeSeconds >= 0, "storage.minLifetimeSeconds", "must not be negative");
+    Validated.require(storage.recheckInputsAfterSeconds >= 0, "storage.recheckInputsAfterSeconds", "must not be negative");
     Validated.require(storage.actionCacheMaxSize != null && storage.actionCacheMaxSize.bytes() > 0,
         "storage.actionCacheMaxSize", "must be positive");
     Validated.require(storage.scrubBandwidth != null && storage.scrubBandwidth.bytes() >= 0, "storage.scrubBandwidth",

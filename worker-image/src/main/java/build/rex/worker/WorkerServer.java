@@ -66,6 +66,18 @@ public final class WorkerServer extends ServerProcess {
     PeerChannels peers = closeOnStop(new PeerChannels(internalCredentials));
     RateLimiter copyRate = new RateLimiter(config.cluster.replicationBandwidth.bytes());
     storage = closeOnStop(new ClusterStorage(peers::get, peers::retainOnly, workerId, own.cas, own.actionCache, copyRate));
+    java.util.concurrent.ExecutorService restores = java.util.concurrent.Executors.newSingleThreadExecutor(
+        build.rex.storage.DaemonThreads.named("restore-copy"));
+    closeOnStop((AutoCloseable) restores::shutdownNow);
+    // A copy found corrupt here (by a read, a recheck or the scrubber) is out of the index: asking the
+    // cluster for it finds it lacking here and has the replicating layer copy an intact one back.
+    own.disk.onIsolated(digest -> restores.execute(() -> {
+      try {
+        storage.cas().findMissing(List.of(digest));
+      } catch (IOException e) {
+        log.warn("could not have {} copied back after its copy here failed verification: {}", digest.getHash(), e.toString());
+      }
+    }));
     replicator = closeOnStop(new Replicator(workerId, own.disk, own.cas, own.actionCache, storage, copyRate,
         Duration.ofSeconds(config.cluster.rereplicationDelaySeconds)));
     serve(config.admin, GrpcPort.of(config.grpc, tls.internalServer(config.cluster.tls), List.of(

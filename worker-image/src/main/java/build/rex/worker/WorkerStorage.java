@@ -37,7 +37,8 @@ final class WorkerStorage implements AutoCloseable {
   static WorkerStorage open(WorkerConfig.Storage config) throws IOException {
     Path root = Path.of(config.path);
     DiskBlobStore disk = DiskBlobStore.open(root, new DiskStoreSettings(config.maxSize.bytes(),
-        config.lowWatermark, config.highWatermark, config.fsync, Duration.ofSeconds(config.minLifetimeSeconds)));
+        config.lowWatermark, config.highWatermark, config.fsync, Duration.ofSeconds(config.minLifetimeSeconds),
+        Duration.ofSeconds(config.recheckInputsAfterSeconds)));
     DiskActionCache actionCache = new DiskActionCache(root, config.actionCacheMaxSize.bytes());
     return new WorkerStorage(disk, actionCache, new Scrubber(disk, config.scrubBandwidth.bytes()).start());
   }

@@ -8,7 +8,9 @@ import build.rex.storage.BlobWriter;
 import build.rex.storage.DigestMismatchException;
 import build.rex.storage.Digests;
 import build.rex.storage.StorageFullException;
+import build.rex.storage.ChunkedInput;
 import build.rex.storage.verify.Quarantine;
+import build.rex.storage.verify.VerifyingInputStream;
 import java.util.function.LongSupplier;
 import com.google.protobuf.ByteString;
 import java.util.Map;
@@ -70,6 +72,8 @@ public final class DiskBlobStore implements BlobStore, Quarantine {
    * that took a blob out of the index cannot delete the file of an upload that put it back.
    */
   private final Object[] fileLocks = new Object[64];
+  /** Told of every copy isolated, after it is out of the index (to have an intact copy put back). */
+  private volatile java.util.function.Consumer<Digest> onIsolated = digest -> {};
   /** Runs between taking an evicted blob out of the index and deleting its file; tests widen the window. */
   java.util.function.Consumer<String> beforeEvictedFileDeleted = key -> {};
   /** Quarantined copies kept for inspection; older ones are deleted beyond this many. */
@@ -201,6 +205,49 @@ public final class DiskBlobStore implements BlobStore, Quarantine {
       }
     }
     return true;
+  }
+
+  /**
+   * As {@link #findMissing}, for blobs about to be used in place (linked into an exec root, where
+   * no read checks them): a present blob whose last check is older than the settings'
+   * {@code recheckAfter} is reread and checked first, and a copy that fails is isolated and
+   * reported missing, so the caller fetches an intact one.
+   */
+  public Set<Digest> findMissingOrCorrupt(Collection<Digest> digests) {
+    Set<Digest> missing = findMissing(digests);
+    long checkedBefore = clock.getAsLong() - settings.recheckAfter().toMillis();
+    for (Digest digest : digests) {
+      if (missing.contains(digest) || Digests.isEmpty(digest)) {
+        continue;
+      }
+      long verified = index.verifiedMillis(digest.getHash());
+      if (verified >= 0 && verified <= checkedBefore && !recheck(digest)) {
+        missing.add(digest);
+      }
+    }
+    return missing;
+  }
+
+  /** Rereads a whole stored copy through the check; false when it failed (and was isolated) or is gone. */
+  boolean recheck(Digest digest) {
+    try (InputStream in = VerifyingInputStream.open(digest, openFile(digest, 0), 0, this)) {
+      ChunkedInput chunks = (ChunkedInput) in;
+      while (!chunks.readChunk(1 << 20).isEmpty()) {
+        // the check runs as the last chunk is read
+      }
+      return true;
+    } catch (BlobNotFoundException e) {
+      return false;
+    } catch (IOException e) {
+      log.warn("could not recheck {}: {}", Digests.toString(digest), e.toString());
+      return false;
+    }
+  }
+
+  /** A whole copy was read and matched: it need not be reread before use for a while. */
+  @Override
+  public void passed(Digest digest) {
+    index.markVerified(digest.getHash(), clock.getAsLong());
   }
 
   @Override
@@ -398,7 +445,7 @@ public final class DiskBlobStore implements BlobStore, Quarantine {
     String key = digest.getHash();
     synchronized (fileLock(key)) {
       if (index.remove(key) == null) {
-        return; // another reader found it first
+        return; // another reader found it first (and it was reported then)
       }
       isolatedBlobs.incrementAndGet();
       Path file = pathOf(key);
@@ -418,6 +465,12 @@ public final class DiskBlobStore implements BlobStore, Quarantine {
       }
     }
     pruneQuarantine();
+    onIsolated.accept(digest);
+  }
+
+  /** Sets who is told of each isolated copy; it must not block (it runs on the reader's thread). */
+  public void onIsolated(java.util.function.Consumer<Digest> listener) {
+    this.onIsolated = listener;
   }
 
   private void pruneQuarantine() {
@@ -603,6 +656,7 @@ public final class DiskBlobStore implements BlobStore, Quarantine {
           Files.deleteIfExists(tmp); // a concurrent upload of the same bytes won
         }
         index.add(hash, written, clock.getAsLong());
+        index.markVerified(hash, clock.getAsLong()); // hashed as it arrived
       }
       committed = true;
       release();

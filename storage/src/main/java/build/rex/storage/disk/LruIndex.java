@@ -21,6 +21,8 @@ public final class LruIndex {
     public long persistedAccessMillis;
     /** When the entry was last written or used, in memory: the minimum lifetime counts from it. */
     long lastUseMillis;
+    /** When the entry's bytes were last checked against its key (0: not since the index was built). */
+    long verifiedMillis;
 
     public Entry(String key, long size, long persistedAccessMillis) {
       this.key = key;
@@ -59,6 +61,20 @@ public final class LruIndex {
     } else {
       entry.lastUseMillis = Math.max(entry.lastUseMillis, accessMillis);
     }
+  }
+
+  /** Notes that the entry's bytes were checked at {@code millis}. */
+  public synchronized void markVerified(String key, long millis) {
+    Entry entry = entries.get(key);
+    if (entry != null) {
+      entry.verifiedMillis = Math.max(entry.verifiedMillis, millis);
+    }
+  }
+
+  /** When the entry's bytes were last checked; -1 when absent. Does not touch it. */
+  public synchronized long verifiedMillis(String key) {
+    Entry entry = entries.get(key);
+    return entry == null ? -1 : entry.verifiedMillis;
   }
 
   /** Takes an entry out (e.g. a corrupt copy); returns it, or null when absent. */

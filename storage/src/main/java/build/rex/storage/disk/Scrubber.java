@@ -81,7 +81,7 @@ public final class Scrubber implements AutoCloseable {
 
   /** Rereads one blob; false when its copy failed (and was isolated). */
   private boolean check(Digest digest) {
-    try (InputStream in = VerifyingInputStream.open(digest, store.openUntouched(digest), 0, store::isolate)) {
+    try (InputStream in = VerifyingInputStream.open(digest, store.openUntouched(digest), 0, store)) {
       ChunkedInput chunks = (ChunkedInput) in;
       for (ByteString chunk; !(chunk = chunks.readChunk(CHUNK)).isEmpty(); ) {
         bytesScrubbed.addAndGet(chunk.size());

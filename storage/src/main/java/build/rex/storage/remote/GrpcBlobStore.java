@@ -43,7 +43,7 @@ public final class GrpcBlobStore implements BlobStore {
   /** Digests per FindMissingBlobs call; keeps each request far below gRPC's message limit. */
   static final int FIND_MISSING_BATCH = 10_000;
   /** Bytes of blob data per batch call, below the 4 MiB default message limit. */
-  static final long MAX_BATCH_BYTES = 3 << 20;
+  static final long MAX_BATCH_BYTES = build.rex.storage.transfer.Batches.MAX_BATCH_BYTES;
   private static final long UNARY_DEADLINE_SECONDS = 60;
 
   private final Channel channel;
@@ -133,30 +133,9 @@ public final class GrpcBlobStore implements BlobStore {
     return failures;
   }
 
-  /** Splits digests into groups of at most MAX_BATCH_BYTES; a larger blob gets a group of its own. */
   private static List<List<Digest>> groupBySize(Collection<Digest> digests,
       java.util.function.ToLongFunction<Digest> sizeOf) {
-    List<List<Digest>> groups = new ArrayList<>();
-    List<Digest> current = new ArrayList<>();
-    long currentBytes = 0;
-    for (Digest digest : digests) {
-      long size = sizeOf.applyAsLong(digest);
-      if (size > MAX_BATCH_BYTES) {
-        groups.add(List.of(digest));
-        continue;
-      }
-      if (currentBytes + size > MAX_BATCH_BYTES && !current.isEmpty()) {
-        groups.add(current);
-        current = new ArrayList<>();
-        currentBytes = 0;
-      }
-      current.add(digest);
-      currentBytes += size;
-    }
-    if (!current.isEmpty()) {
-      groups.add(current);
-    }
-    return groups;
+    return build.rex.storage.transfer.Batches.bySize(digests, sizeOf, MAX_BATCH_BYTES);
   }
 
   @Override

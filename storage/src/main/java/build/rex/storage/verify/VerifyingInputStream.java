@@ -121,6 +121,7 @@ public final class VerifyingInputStream extends InputStream implements ChunkedIn
     if (!hash.equals(digest.getHash())) {
       fail("its bytes hash to " + hash);
     }
+    quarantine.passed(digest);
   }
 
   private void fail(String why) throws BlobCorruptException {

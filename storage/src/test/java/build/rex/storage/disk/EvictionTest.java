@@ -27,7 +27,7 @@ class EvictionTest {
   private final AtomicLong nowMillis = new AtomicLong(1_000_000);
 
   private DiskBlobStore open(Duration minLifetime) throws Exception {
-    return DiskBlobStore.open(root, new DiskStoreSettings(CAPACITY, 0.5, 0.9, false, minLifetime), nowMillis::get);
+    return DiskBlobStore.open(root, new DiskStoreSettings(CAPACITY, 0.5, 0.9, false, minLifetime, Duration.ZERO), nowMillis::get);
   }
 
   private static ByteString blob(int size, int seed) {

@@ -144,6 +144,23 @@ class VerifyingBlobStoreTest {
   }
 
   @Test
+  void blobsUsedInPlaceAreRecheckedWhenTheirLastCheckIsTooOld() throws Exception {
+    Digest intact = store(2000, 10);
+    Digest rotten = store(2000, 11);
+    flipByte(rotten, 1999);
+    assertEquals(Set.of(rotten), disk.findMissingOrCorrupt(List.of(intact, rotten)), "rechecked on every use here");
+    assertEquals(1, disk.isolatedBlobs());
+    DiskBlobStore lenient = DiskBlobStore.open(root.resolve("lenient"), new DiskStoreSettings(1 << 26, 0.5, 0.9, false,
+        java.time.Duration.ZERO, java.time.Duration.ofHours(1)));
+    byte[] data = new byte[2000];
+    Digest digest = Digests.of(data);
+    lenient.put(digest, ByteString.copyFrom(data));
+    Path file = lenient.blobPath(digest);
+    Files.write(file, new byte[2000 - 1]);
+    assertEquals(Set.of(), lenient.findMissingOrCorrupt(List.of(digest)), "checked on arrival a moment ago: trusted");
+  }
+
+  @Test
   void theScrubberFindsRotBeforeAnyoneReadsIt() throws Exception {
     for (int i = 0; i < 20; i++) {
       store(10_000 + i, 100 + i);

@@ -5,6 +5,7 @@ import build.rex.storage.BlobNotFoundException;
 import build.rex.storage.BlobStore;
 import build.rex.storage.BlobWriter;
 import build.rex.storage.disk.DiskBlobStore;
+import build.rex.storage.transfer.Batches;
 import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,10 +15,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** Brings the blobs an action needs into this worker's own CAS, from the cluster's CAS. */
+/**
+ * Brings the blobs an action needs into this worker's own CAS, from the cluster's CAS: small ones
+ * in bounded batches (an input tree of any size holds one batch in memory), large ones streamed.
+ */
 final class InputFetcher {
-  private static final long BATCH_LIMIT = 1 << 20;
-  private static final int STREAM_CHUNK = 1 << 20;
+  private static final int STREAM_CHUNK = Batches.STREAM_ABOVE;
   private final BlobStore cluster;
   private final DiskBlobStore local;
 
@@ -28,24 +31,26 @@ final class InputFetcher {
 
   /** @throws BlobNotFoundException naming a blob the cluster does not have either */
   void fetch(Collection<Digest> digests) throws IOException {
-    Set<Digest> missing = local.findMissing(digests);
+    Set<Digest> missing = local.findMissingOrCorrupt(digests); // linked in place: no later read checks them
     List<Digest> small = new ArrayList<>();
     for (Digest digest : missing) {
-      if (digest.getSizeBytes() <= BATCH_LIMIT) {
-        small.add(digest);
-      } else {
+      if (Batches.streamed(digest.getSizeBytes())) {
         stream(digest);
+      } else {
+        small.add(digest);
       }
     }
-    Map<Digest, ByteString> found = cluster.getBatch(small);
-    for (Digest digest : small) {
-      if (!found.containsKey(digest)) {
-        throw new BlobNotFoundException(digest);
+    for (List<Digest> group : Batches.bySize(small)) {
+      Map<Digest, ByteString> found = cluster.getBatch(group);
+      for (Digest digest : group) {
+        if (!found.containsKey(digest)) {
+          throw new BlobNotFoundException(digest);
+        }
       }
-    }
-    Map<Digest, IOException> failures = local.putBatch(found);
-    if (!failures.isEmpty()) {
-      throw failures.values().iterator().next();
+      Map<Digest, IOException> failures = local.putBatch(found);
+      if (!failures.isEmpty()) {
+        throw failures.values().iterator().next();
+      }
     }
   }
 

@@ -15,6 +15,8 @@ import build.rex.storage.BlobStore;
 import build.rex.storage.BlobWriter;
 import build.rex.storage.Digests;
 import build.rex.storage.InvalidArgumentException;
+import build.rex.storage.transfer.BatchWriter;
+import build.rex.storage.transfer.Batches;
 import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,7 +25,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,8 +36,7 @@ import java.util.stream.Stream;
  * Output symlinks must be relative: the server advertises absolute targets as disallowed.
  */
 final class OutputCollector {
-  private static final long BATCH_LIMIT = 1 << 20;
-  private static final int STREAM_CHUNK = 1 << 20;
+  private static final int STREAM_CHUNK = Batches.STREAM_ABOVE;
   private final BlobStore cluster;
   /** Blobs to upload: file paths for files, bytes for messages. */
   private final Map<Digest, Object> pending = new LinkedHashMap<>();
@@ -147,23 +147,23 @@ final class OutputCollector {
     return digest;
   }
 
-  /** Uploads every collected blob the cluster does not have yet. */
+  /**
+   * Uploads every collected blob the cluster does not have yet: files are read only as their
+   * batch is sent, so an action with any number of outputs holds one batch in memory.
+   */
   void upload() throws IOException {
-    Map<Digest, ByteString> batch = new HashMap<>();
+    BatchWriter batch = new BatchWriter(cluster);
     for (Digest digest : cluster.findMissing(pending.keySet())) {
       Object source = pending.get(digest);
       if (source instanceof ByteString bytes) {
-        batch.put(digest, bytes);
-      } else if (digest.getSizeBytes() <= BATCH_LIMIT) {
-        batch.put(digest, ByteString.copyFrom(Files.readAllBytes((Path) source)));
-      } else {
+        batch.add(digest, bytes);
+      } else if (Batches.streamed(digest.getSizeBytes())) {
         stream(digest, (Path) source);
+      } else {
+        batch.add(digest, ByteString.copyFrom(Files.readAllBytes((Path) source)));
       }
     }
-    Map<Digest, IOException> failures = cluster.putBatch(batch);
-    if (!failures.isEmpty()) {
-      throw failures.values().iterator().next();
-    }
+    batch.flush();
   }
 
   private void stream(Digest digest, Path file) throws IOException {

@@ -627,6 +627,7 @@ class ClusterReconcilerTest {
   @Test
   void theFullExampleMountsTheUsersSecretsAndAsksCertManager() throws Exception {
     applyExample("full.yaml");
+    awaitSettled(); // every dependent of this generation applied: nothing below reads a half-done state
     Deployment schedulers = await(Deployment.class, "build-scheduler");
     var volumes = schedulers.getSpec().getTemplate().getSpec().getVolumes().stream()
         .collect(java.util.stream.Collectors.toMap(v -> v.getName(), v -> v.getSecret() == null ? "" : v.getSecret().getSecretName()));

@@ -255,13 +255,18 @@ class ExecutionProtocolTest {
 
   @Test
   void higherPriorityActionsRunFirst() throws Exception {
-    Iterator<Operation> blocker = execute(shellAction("sleep 1"), 0, true);
+    Path markers = Files.createDirectories(scratch.resolve("release"));
+    Files.setPosixFilePermissions(markers, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+    Path release = markers.resolve("go");
+    Iterator<Operation> blocker = execute(shellAction("while [ ! -e " + release + " ]; do sleep 0.02; done"), 0, true);
     blocker.next();
-    Thread.sleep(200); // the blocker now holds the only executor
+    awaitTrue("the blocker holds the only executor", () -> stack.worker.busyExecutors() == 1);
     Iterator<Operation> low = execute(shellAction("echo low"), 10, true);
     low.next();
     Iterator<Operation> high = execute(shellAction("echo high"), -10, true);
     high.next();
+    awaitTrue("both wait in the queue", () -> stack.scheduler.dispatcher().queued() == 2);
+    Files.createFile(release);
     var lowStart = response(last(low)).getResult().getExecutionMetadata().getExecutionStartTimestamp();
     var highStart = response(last(high)).getResult().getExecutionMetadata().getExecutionStartTimestamp();
     last(blocker);
@@ -341,13 +346,36 @@ class ExecutionProtocolTest {
       Thread.sleep(20);
     }
     assertTrue(Files.size(beat) >= 10, "the background child runs");
+    assertTrue(processesMentioning(beat.toString()) >= 2, "the action's shell and its child are seen");
 
     OperationsGrpc.newBlockingStub(stack.channel).cancelOperation(CancelOperationRequest.newBuilder().setName(name).build());
     assertEquals(Code.CANCELLED_VALUE, response(last(running)).getStatus().getCode());
-    Thread.sleep(1000);
-    long size = Files.size(beat);
-    Thread.sleep(500);
-    assertEquals(size, Files.size(beat), "the background child was killed with the action");
+    // Every process of the action carries the script (and so the marker's path) in its command line.
+    awaitTrue("no process of the action is left", () -> processesMentioning(beat.toString()) == 0);
+  }
+
+  private static long processesMentioning(String text) {
+    try (var procs = Files.list(Path.of("/proc"))) {
+      return procs.filter(p -> p.getFileName().toString().matches("\\d+")).filter(p -> {
+        try {
+          return new String(Files.readAllBytes(p.resolve("cmdline"))).contains(text);
+        } catch (java.io.IOException e) {
+          return false; // gone meanwhile
+        }
+      }).count();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static void awaitTrue(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting until " + what);
+      }
+      Thread.sleep(20);
+    }
   }
 
   @Test

@@ -153,6 +153,7 @@ final class LocalCluster {
       config.grpc = new Endpoint("127.0.0.1", options.workerGrpcPort(i));
       config.admin = new Endpoint("127.0.0.1", options.workerAdminPort(i));
       config.storage.path = dir.toString();
+      config.storage.maxSize = options.casSize();
       config.cluster.workerId = "worker-" + i;
       config.execution.executors.get(0).count = options.executors();
       config.cluster.tls = certificates.internalTls();

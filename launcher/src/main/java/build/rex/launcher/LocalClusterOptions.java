@@ -3,8 +3,8 @@ package build.rex.launcher;
 import java.nio.file.Path;
 
 /** The flags of {@code rex local}, checked. */
-record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers, int executors, boolean tls,
-    boolean images, boolean restart) {
+record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers, int executors,
+    build.rex.server.ByteSize casSize, boolean tls, boolean images, boolean restart) {
   /** One executor per core, as a worker's config has by default. */
   static final int DEFAULT_EXECUTORS = Math.max(1, Runtime.getRuntime().availableProcessors());
   static final int MAX_SCHEDULERS = 4;
@@ -15,6 +15,7 @@ record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers, 
     int workers = 1;
     int schedulers = 1;
     int executors = DEFAULT_EXECUTORS;
+    build.rex.server.ByteSize casSize = new build.rex.worker.WorkerConfig().storage.maxSize;
     boolean tls = false;
     boolean images = false;
     boolean restart = false;
@@ -46,11 +47,26 @@ record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers, 
         case "--workers" -> workers = number(name, value, 1, 32);
         case "--schedulers" -> schedulers = number(name, value, 1, MAX_SCHEDULERS);
         case "--executors" -> executors = number(name, value, 1, 256);
+        case "--cas-size" -> casSize = size(name, value);
         default -> throw new IllegalArgumentException("unknown flag '" + name + "'");
       }
     }
-    return new LocalClusterOptions(port, dataDir.toAbsolutePath().normalize(), workers, schedulers, executors, tls,
-        images, restart);
+    return new LocalClusterOptions(port, dataDir.toAbsolutePath().normalize(), workers, schedulers, executors, casSize,
+        tls, images, restart);
+  }
+
+  /** A CAS must hold at least a few blobs of a build: below 16 MiB nothing useful fits. */
+  private static build.rex.server.ByteSize size(String flag, String value) {
+    build.rex.server.ByteSize size;
+    try {
+      size = build.rex.server.ByteSize.parse(value);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(flag + " must be a size such as 512Mi or 20Gi, got '" + value + "'");
+    }
+    if (size.bytes() < 16L << 20) {
+      throw new IllegalArgumentException(flag + " must be at least 16Mi, got '" + value + "'");
+    }
+    return size;
   }
 
   private static int number(String flag, String value, int min, int max) {

@@ -7,14 +7,16 @@ public final class RexCommand {
   private RexCommand() {}
 
   static final String USAGE = """
-      usage: rex local [--port PORT] [--data-dir DIR] [--workers N] [--executors N] [--schedulers N] [--tls]
-                       [--images] [--restart]
+      usage: rex local [--port PORT] [--data-dir DIR] [--workers N] [--executors N] [--cas-size SIZE]
+                       [--schedulers N] [--tls] [--images] [--restart]
         Starts a local rex cluster on 127.0.0.1: separate scheduler and worker processes.
         The processes talk to each other over mutual TLS with certificates made in DIR/tls.
         --port PORT      client gRPC port (default 8980); the processes' own ports follow it
         --data-dir DIR   where workers keep their CAS and Action Cache (default .rex-local)
         --workers N      number of worker processes, 1 to 32 (default 1); each blob is kept on 2
         --executors N    executors on each worker, actions it runs at once (default: one per core)
+        --cas-size SIZE  bytes of blobs each worker keeps, e.g. 512Mi or 20Gi (default 10Gi);
+                         older blobs are evicted beyond it
         --schedulers N   number of scheduler processes, 1 to 4 (default 1); with more than one,
                          a load balancer on PORT spreads client connections over them
         --tls            serve clients over TLS and let in only those with the client

@@ -27,7 +27,11 @@ public final class BatchWriter {
     this.maxBytes = maxBytes;
   }
 
+  /** Adds a small blob (streamed ones, see {@link Batches#streamed}, do not belong here). */
   public void add(Digest digest, ByteString data) throws IOException {
+    if (Batches.streamed(data.size())) {
+      throw new IllegalArgumentException("a blob of " + data.size() + " bytes is streamed, not batched");
+    }
     if (bytes + data.size() > maxBytes) {
       flush();
     }

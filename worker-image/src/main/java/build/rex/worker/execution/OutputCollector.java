@@ -155,10 +155,12 @@ final class OutputCollector {
     BatchWriter batch = new BatchWriter(cluster);
     for (Digest digest : cluster.findMissing(pending.keySet())) {
       Object source = pending.get(digest);
-      if (source instanceof ByteString bytes) {
+      if (Batches.streamed(digest.getSizeBytes())) {
+        try (InputStream in = source instanceof ByteString bytes ? bytes.newInput() : Files.newInputStream((Path) source)) {
+          stream(digest, in);
+        }
+      } else if (source instanceof ByteString bytes) {
         batch.add(digest, bytes);
-      } else if (Batches.streamed(digest.getSizeBytes())) {
-        stream(digest, (Path) source);
       } else {
         batch.add(digest, ByteString.copyFrom(Files.readAllBytes((Path) source)));
       }
@@ -166,8 +168,8 @@ final class OutputCollector {
     batch.flush();
   }
 
-  private void stream(Digest digest, Path file) throws IOException {
-    try (InputStream in = Files.newInputStream(file); BlobWriter writer = cluster.newWriter(digest)) {
+  private void stream(Digest digest, InputStream in) throws IOException {
+    try (BlobWriter writer = cluster.newWriter(digest)) {
       byte[] buffer = new byte[STREAM_CHUNK];
       for (int n; (n = in.read(buffer)) > 0 && !writer.isComplete(); ) {
         writer.write(ByteString.copyFrom(buffer, 0, n));

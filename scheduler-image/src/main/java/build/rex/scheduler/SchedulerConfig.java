@@ -130,6 +130,12 @@ public final class SchedulerConfig extends ServerConfig {
     public int operationUpdateSeconds = 20;
     /** How often the watchdog looks for operations nothing would move on. */
     public int watchdogSeconds = 5;
+    /**
+     * How often the inputs of queued actions are used again on the workers that hold them, so
+     * that they outlive the workers' minimum lifetime (storage.minLifetimeSeconds, 300) however
+     * long the actions wait; keep it well below that lifetime.
+     */
+    public int touchQueuedInputsSeconds = 60;
     /** How long finished operations stay visible to WaitExecution and GetOperation. */
     public int finishedRetentionSeconds = 600;
     /** Platform properties compared as quantities (an executor must offer at least as much). */
@@ -187,6 +193,7 @@ public final class SchedulerConfig extends ServerConfig {
         "must be at least execution.retryBackoffMillis");
     Validated.require(execution.operationUpdateSeconds > 0, "execution.operationUpdateSeconds", "must be positive");
     Validated.require(execution.watchdogSeconds > 0, "execution.watchdogSeconds", "must be positive");
+    Validated.require(execution.touchQueuedInputsSeconds > 0, "execution.touchQueuedInputsSeconds", "must be positive");
     Validated.require(execution.finishedRetentionSeconds > 0, "execution.finishedRetentionSeconds", "must be positive");
     // Credentials last: they name files, and a typo elsewhere is the likelier mistake.
     Validated.require(cluster.tls != null, "cluster.tls", "must be set");

@@ -8,6 +8,7 @@ import build.rex.scheduler.cluster.WorkerRegistry;
 import build.rex.scheduler.execution.Dispatcher;
 import build.rex.scheduler.execution.ExecutionService;
 import build.rex.scheduler.execution.OperationWatchdog;
+import build.rex.scheduler.execution.QueuedInputs;
 import build.rex.scheduler.execution.OperationsService;
 import build.rex.scheduler.execution.PlatformMatcher;
 import build.rex.scheduler.execution.WorkerConnectionService;
@@ -116,6 +117,10 @@ public final class SchedulerServer extends ServerProcess {
           .description("Attempts that ended without a result, by why; each is queued again or given up on")
           .tag("reason", ending.name().toLowerCase(java.util.Locale.ROOT)).register(metrics);
     }
+    // Its own thread: a round of FindMissingBlobs on the workers must not hold up the sweeps above.
+    ScheduledExecutorService keeper = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("queued-inputs"));
+    closeOnStop(keeper::shutdownNow);
+    every(keeper, config.execution.touchQueuedInputsSeconds, new QueuedInputs(dispatcher, cas)::touch);
     CasSettings casSettings = new CasSettings(config.cas.maxBatchTotalSize.bytes(), CasSettings.DEFAULTS.maxTreePageSize());
     readyWhen(registry::settled);
     ExecutionService execution = new ExecutionService(cas, actionCache, dispatcher, executionSettings, peers);

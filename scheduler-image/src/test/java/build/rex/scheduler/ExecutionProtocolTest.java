@@ -260,12 +260,12 @@ class ExecutionProtocolTest {
     Path release = markers.resolve("go");
     Iterator<Operation> blocker = execute(shellAction("while [ ! -e " + release + " ]; do sleep 0.02; done"), 0, true);
     blocker.next();
-    awaitTrue("the blocker holds the only executor", () -> stack.worker.busyExecutors() == 1);
+    Await.until("the blocker holds the only executor", () -> stack.worker.busyExecutors() == 1);
     Iterator<Operation> low = execute(shellAction("echo low"), 10, true);
     low.next();
     Iterator<Operation> high = execute(shellAction("echo high"), -10, true);
     high.next();
-    awaitTrue("both wait in the queue", () -> stack.scheduler.dispatcher().queued() == 2);
+    Await.until("both wait in the queue", () -> stack.scheduler.dispatcher().queued() == 2);
     Files.createFile(release);
     var lowStart = response(last(low)).getResult().getExecutionMetadata().getExecutionStartTimestamp();
     var highStart = response(last(high)).getResult().getExecutionMetadata().getExecutionStartTimestamp();
@@ -351,7 +351,7 @@ class ExecutionProtocolTest {
     OperationsGrpc.newBlockingStub(stack.channel).cancelOperation(CancelOperationRequest.newBuilder().setName(name).build());
     assertEquals(Code.CANCELLED_VALUE, response(last(running)).getStatus().getCode());
     // Every process of the action carries the script (and so the marker's path) in its command line.
-    awaitTrue("no process of the action is left", () -> processesMentioning(beat.toString()) == 0);
+    Await.until("no process of the action is left", () -> processesMentioning(beat.toString()) == 0);
   }
 
   private static long processesMentioning(String text) {
@@ -365,16 +365,6 @@ class ExecutionProtocolTest {
       }).count();
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
-    }
-  }
-
-  private static void awaitTrue(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      Thread.sleep(20);
     }
   }
 

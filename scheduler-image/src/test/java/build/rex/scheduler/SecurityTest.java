@@ -152,7 +152,7 @@ class SecurityTest {
     io.grpc.Channel newcomer = withToken(publicChannel(trustingTheServer()), "newcomer-secret");
     assertCode(Status.Code.UNAUTHENTICATED, "not valid", () -> cas(newcomer).findMissingBlobs(FindMissingBlobsRequest.getDefaultInstance()));
     writeTokens(List.of(entry("builder", builderToken), entry("builder", "newcomer-secret")));
-    awaitTrue("the new token to be accepted", () -> {
+    Await.until("the new token to be accepted", () -> {
       try {
         cas(newcomer).findMissingBlobs(FindMissingBlobsRequest.getDefaultInstance());
         return true;
@@ -190,7 +190,7 @@ class SecurityTest {
     Files.move(staging.resolve("server.key"), certificates.serverKey(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     Files.move(staging.resolve("server.crt"), certificates.serverCertificate(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
 
-    awaitTrue("new connections to see the renewed certificate", () -> {
+    Await.until("new connections to see the renewed certificate", () -> {
       try {
         return servedCertificate().getSerialNumber().equals(renewed.certificate().getSerialNumber());
       } catch (Exception e) {
@@ -364,15 +364,5 @@ class SecurityTest {
     grant.instances = instances;
     grant.rights = rights;
     return grant;
-  }
-
-  private static void awaitTrue(String what, java.util.function.BooleanSupplier condition) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(200);
-    }
   }
 }

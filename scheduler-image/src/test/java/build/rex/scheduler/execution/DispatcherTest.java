@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import build.bazel.remote.execution.v2.Action;
+import build.bazel.remote.execution.v2.Directory;
 import build.bazel.remote.execution.v2.ActionResult;
 import build.bazel.remote.execution.v2.Command;
 import build.bazel.remote.execution.v2.Digest;
@@ -115,16 +116,6 @@ class DispatcherTest {
     }
   }
 
-  private static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(2);
-    }
-  }
-
   private static ExecuteResponse response(Job job) throws InvalidProtocolBufferException {
     Operation operation = job.toOperation();
     assertTrue(operation.getDone(), operation.toString());
@@ -186,7 +177,7 @@ class DispatcherTest {
       assertEquals(State.RETRY_WAIT, job.state());
       dispatcher.executorFree("worker-1", "e");
       assertNoOrphans();
-      await("the retry", () -> assignments("worker-1").size() == 2);
+      build.rex.scheduler.Await.until("the retry", () -> assignments("worker-1").size() == 2);
       Assignment second = lastAssignment("worker-1");
       assertTrue(second.getAttempt() > first.getAttempt());
       finish("worker-1", second, exit(0));
@@ -441,5 +432,42 @@ class DispatcherTest {
     public void onCompleted() {
       completed = true;
     }
+  }
+
+  @Test
+  void theInputsOfQueuedJobsAreUsedAgainButNotThoseOfRunningOnes() throws Exception {
+    Digest file = digest('f');
+    Digest other = digest('o');
+    Directory root = Directory.newBuilder().addFiles(build.bazel.remote.execution.v2.FileNode.newBuilder()
+        .setName("in").setDigest(file)).build();
+    Action action = Action.newBuilder().setCommandDigest(digest('c')).setInputRootDigest(digest('r')).build();
+    connect("w1");
+    Job running = dispatcher.submit(new ActionKey("", digest('x')), action.toBuilder().setInputRootDigest(digest('s')).build(),
+        Command.getDefaultInstance(), Platform.getDefaultInstance(), 0, java.util.Map.of(digest('s'),
+            Directory.newBuilder().addFiles(build.bazel.remote.execution.v2.FileNode.newBuilder().setName("o").setDigest(other)).build()));
+    Job queued = dispatcher.submit(KEY, action, Command.getDefaultInstance(), Platform.getDefaultInstance(), 0,
+        java.util.Map.of(digest('r'), root));
+    assertEquals(State.ASSIGNED, running.state());
+    assertEquals(State.QUEUED, queued.state());
+    List<java.util.Collection<Digest>> asked = new CopyOnWriteArrayList<>();
+    build.rex.storage.BlobStore recording = new build.rex.storage.BlobStore() {
+      @Override
+      public Set<Digest> findMissing(java.util.Collection<Digest> digests) {
+        asked.add(List.copyOf(digests));
+        return Set.of();
+      }
+
+      @Override
+      public java.io.InputStream openRead(Digest digest, long offset) {
+        throw new UnsupportedOperationException();
+      }
+
+      @Override
+      public build.rex.storage.BlobWriter newWriter(Digest digest) {
+        throw new UnsupportedOperationException();
+      }
+    };
+    assertEquals(3, new QueuedInputs(dispatcher, recording).touch());
+    assertEquals(List.of(List.of(digest('c'), digest('r'), file)), asked, "the queued job's blobs, once each");
   }
 }

@@ -1,6 +1,7 @@
 package build.rex.storage.disk;
 
 import build.bazel.remote.execution.v2.Digest;
+import build.rex.storage.BlobCorruptException;
 import build.rex.storage.BlobNotFoundException;
 import build.rex.storage.BlobStore;
 import build.rex.storage.BlobTooLargeException;
@@ -221,26 +222,42 @@ public final class DiskBlobStore implements BlobStore, Quarantine {
         continue;
       }
       long verified = index.verifiedMillis(digest.getHash());
-      if (verified >= 0 && verified <= checkedBefore && !recheck(digest)) {
+      if (verified >= 0 && verified <= checkedBefore && recheck(digest, bytes -> {}) != Recheck.INTACT) {
         missing.add(digest);
       }
     }
     return missing;
   }
 
-  /** Rereads a whole stored copy through the check; false when it failed (and was isolated) or is gone. */
-  boolean recheck(Digest digest) {
-    try (InputStream in = VerifyingInputStream.open(digest, openFile(digest, 0), 0, this)) {
+  /** What rereading a stored copy found. */
+  enum Recheck { INTACT, CORRUPT, GONE, UNREADABLE }
+
+  /** Told of each chunk a recheck reads, e.g. to pace it. */
+  interface ChunkListener {
+    void read(int bytes) throws InterruptedException;
+  }
+
+  /**
+   * Rereads a whole stored copy through the check, leaving its place in the eviction order alone;
+   * a copy that fails is isolated.
+   */
+  Recheck recheck(Digest digest, ChunkListener listener) {
+    try (InputStream in = VerifyingInputStream.open(digest, openUntouched(digest), 0, this)) {
       ChunkedInput chunks = (ChunkedInput) in;
-      while (!chunks.readChunk(1 << 20).isEmpty()) {
-        // the check runs as the last chunk is read
+      for (ByteString chunk; !(chunk = chunks.readChunk(1 << 20)).isEmpty(); ) {
+        listener.read(chunk.size());
       }
-      return true;
+      return Recheck.INTACT;
+    } catch (BlobCorruptException e) {
+      return Recheck.CORRUPT;
     } catch (BlobNotFoundException e) {
-      return false;
+      return Recheck.GONE;
     } catch (IOException e) {
       log.warn("could not recheck {}: {}", Digests.toString(digest), e.toString());
-      return false;
+      return Recheck.UNREADABLE;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Recheck.UNREADABLE;
     }
   }
 
@@ -261,8 +278,8 @@ public final class DiskBlobStore implements BlobStore, Quarantine {
     return openFile(digest, offset);
   }
 
-  /** Opens a stored blob for the scrubber, leaving its place in the eviction order alone. */
-  InputStream openUntouched(Digest digest) throws IOException {
+  /** Opens a stored blob for a recheck, leaving its place in the eviction order alone. */
+  private InputStream openUntouched(Digest digest) throws IOException {
     if (!index.contains(digest.getHash())) {
       throw new BlobNotFoundException(digest);
     }

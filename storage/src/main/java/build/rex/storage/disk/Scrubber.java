@@ -1,19 +1,9 @@
 package build.rex.storage.disk;
 
 import build.bazel.remote.execution.v2.Digest;
-import build.rex.storage.BlobCorruptException;
-import build.rex.storage.BlobNotFoundException;
-import build.rex.storage.ChunkedInput;
 import build.rex.storage.DaemonThreads;
 import build.rex.storage.replication.RateLimiter;
-import build.rex.storage.verify.VerifyingInputStream;
-import com.google.protobuf.ByteString;
-import java.io.IOException;
-import java.io.InputStream;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Rereads every blob of a disk store in the background, at a bounded rate, so rot is found
@@ -22,8 +12,6 @@ import org.slf4j.LoggerFactory;
  * order alone.
  */
 public final class Scrubber implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(Scrubber.class);
-  private static final int CHUNK = 1 << 20;
   private final DiskBlobStore store;
   private final RateLimiter rate;
   private final AtomicLong bytesScrubbed = new AtomicLong();
@@ -79,27 +67,17 @@ public final class Scrubber implements AutoCloseable {
     return failed[0];
   }
 
-  /** Rereads one blob; false when its copy failed (and was isolated). */
+  /** Rereads one blob at the scrubber's pace; false when its copy failed (and was isolated). */
   private boolean check(Digest digest) {
-    try (InputStream in = VerifyingInputStream.open(digest, store.openUntouched(digest), 0, store)) {
-      ChunkedInput chunks = (ChunkedInput) in;
-      for (ByteString chunk; !(chunk = chunks.readChunk(CHUNK)).isEmpty(); ) {
-        bytesScrubbed.addAndGet(chunk.size());
-        rate.acquire(chunk.size());
-      }
-      return true;
-    } catch (BlobCorruptException e) {
+    DiskBlobStore.Recheck found = store.recheck(digest, bytes -> {
+      bytesScrubbed.addAndGet(bytes);
+      rate.acquire(bytes);
+    });
+    if (found == DiskBlobStore.Recheck.CORRUPT) {
       mismatches.incrementAndGet();
       return false;
-    } catch (BlobNotFoundException e) {
-      return true; // evicted since the pass began
-    } catch (IOException e) {
-      log.warn("could not scrub {}: {}", digest.getHash(), e.toString());
-      return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return true;
     }
+    return true; // intact, evicted since the pass began, or unreadable (logged)
   }
 
   public long bytesScrubbed() {

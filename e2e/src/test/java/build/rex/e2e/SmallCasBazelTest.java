@@ -13,53 +13,57 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Real Bazel builds, one after another, against a worker whose CAS (24 MiB) is smaller than
- * their outputs together (3 x 16 MiB) but larger than each one's: every build passes with the
- * outputs of a local build, eviction makes room from the earlier builds, and a rebuild of the
- * first after a clean (its cached results' outputs gone by then) runs again instead of failing.
+ * Real Bazel builds of three different workspaces in turn against a worker whose CAS (24 MiB) is
+ * smaller than their outputs together (3 x 16 MiB) but larger than each one's: every build passes
+ * with the outputs of a local build, eviction makes room from the earlier builds, and a rebuild of
+ * the first after a clean (some of its cached results' outputs gone by then) runs again instead of
+ * failing.
  */
 class SmallCasBazelTest {
-  private static final String[] BUILDS = {"ws1", "ws2", "ws3"};
+  private static final String[] WORKSPACES = {"ws1", "ws2", "ws3"};
   @TempDir static Path scratch;
-  private static Bazel remote;
+  private static final Map<String, Bazel> remote = new java.util.LinkedHashMap<>();
   private static Bazel local;
 
-  /** Per build: 8 MiB, 8 MiB made from it, and a digest of both (which needs both as inputs at once). */
-  private static void writePackages(Bazel bazel) throws Exception {
-    for (String name : BUILDS) {
-      Path dir = Files.createDirectories(bazel.workspace.resolve("big").resolve(name));
-      Files.writeString(dir.resolve("BUILD"), """
-          genrule(name = "a", outs = ["a.bin"], cmd = "(echo %1$s; head -c 8388608 /dev/zero) | tr '\\\\\\\\0' x > $@")
-          genrule(name = "b", srcs = [":a"], outs = ["b.bin"], cmd = "tr x y < $< > $@")
-          genrule(name = "c", srcs = [":a", ":b"], outs = ["c.txt"],
-                  cmd = "cat $(location :a) $(location :b) | sha256sum > $@")
-          """.formatted(name));
-    }
+  /** 8 MiB, 8 MiB made from it, and a digest of both (which needs both as inputs at once). */
+  private static void writePackage(Path dir, String salt) throws Exception {
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("BUILD"), """
+        genrule(name = "a", outs = ["a.bin"], cmd = "(echo %1$s; head -c 8388608 /dev/zero) | tr '\\\\0' x > $@")
+        genrule(name = "b", srcs = [":a"], outs = ["b.bin"], cmd = "tr x y < $< > $@")
+        genrule(name = "c", srcs = [":a", ":b"], outs = ["c.txt"],
+                cmd = "cat $(location :a) $(location :b) | sha256sum > $@")
+        """.formatted(salt));
   }
 
   @BeforeAll
   static void requireBazel() throws Exception {
     Bazel.assumeInstalled();
-    remote = new Bazel(scratch.resolve("remote"));
     local = new Bazel(scratch.resolve("local"));
-    writePackages(remote);
-    writePackages(local);
+    for (String name : WORKSPACES) {
+      Bazel workspace = new Bazel(scratch.resolve(name));
+      writePackage(workspace.workspace.resolve("big"), name);
+      writePackage(local.workspace.resolve("big").resolve(name), name);
+      remote.put(name, workspace);
+    }
   }
 
   @AfterAll
   static void stopBazel() throws Exception {
-    for (Bazel bazel : new Bazel[] {remote, local}) {
-      if (bazel != null) {
-        bazel.shutdown();
-      }
+    for (Bazel bazel : remote.values()) {
+      bazel.shutdown();
+    }
+    if (local != null) {
+      local.shutdown();
     }
   }
 
-  private static Map<String, String> outputsOf(Bazel bazel, String name) throws Exception {
+  /** Hashes of the outputs under {@code prefix}, by their path below it. */
+  private static Map<String, String> outputsOf(Bazel bazel, String prefix) throws Exception {
     Map<String, String> outputs = new TreeMap<>();
     bazel.outputHashes().forEach((path, hash) -> {
-      if (path.startsWith("big/" + name + "/")) {
-        outputs.put(path, hash);
+      if (path.startsWith(prefix)) {
+        outputs.put(path.substring(prefix.length()), hash);
       }
     });
     return outputs;
@@ -71,23 +75,25 @@ class SmallCasBazelTest {
     assertEquals(0, localBuild.exitCode(), localBuild.output());
     try (RexLocal cluster = RexLocal.start(scratch.resolve("rex-data"), "--cas-size", "24Mi")) {
       String executor = "--remote_executor=" + cluster.target();
-      for (String name : BUILDS) {
-        Bazel.Run build = remote.runAgainst(executor, "build", "//big/" + name + ":all");
+      for (String name : WORKSPACES) {
+        Bazel workspace = remote.get(name);
+        Bazel.Run build = workspace.runAgainst(executor, "build", "//big:all");
         assertEquals(0, build.exitCode(), name + ":\n" + build.output());
         assertTrue(build.processes().getOrDefault("remote", 0) >= 3, name + " ran remotely: " + build.processes());
-        Map<String, String> outputs = outputsOf(remote, name);
+        Map<String, String> outputs = outputsOf(workspace, "big/");
         assertEquals(3, outputs.size(), outputs.toString());
-        assertEquals(outputsOf(local, name), outputs, name + "'s outputs are those of a local build");
+        assertEquals(outputsOf(local, "big/" + name + "/"), outputs, name + "'s outputs are those of a local build");
       }
       double evictions = RexLocal.metric(cluster.workerAdminPort(0), "rex_cas_evictions_total", "");
       assertTrue(evictions > 0, "the CAS had to make room: " + evictions + " evictions");
 
-      assertEquals(0, remote.run("clean").exitCode());
-      Bazel.Run again = remote.runAgainst(executor, "build", "//big/ws1:all");
+      Bazel first = remote.get("ws1");
+      assertEquals(0, first.run("clean").exitCode());
+      Bazel.Run again = first.runAgainst(executor, "build", "//big:all");
       assertEquals(0, again.exitCode(), "a result whose outputs were evicted is a miss, not a broken build:\n"
           + again.output());
       assertTrue(again.processes().getOrDefault("remote", 0) >= 1, "what was evicted was made again: " + again.processes());
-      assertEquals(outputsOf(local, "ws1"), outputsOf(remote, "ws1"));
+      assertEquals(outputsOf(local, "big/ws1/"), outputsOf(first, "big/"));
     }
   }
 }

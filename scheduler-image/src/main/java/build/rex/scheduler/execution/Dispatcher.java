@@ -87,11 +87,7 @@ public final class Dispatcher {
   private final Executor publisher;
   private final AtomicLong sequence = new AtomicLong();
   private long attempts;
-  /** Every job this scheduler holds, by its own name. */
-  private final Map<String, Job> jobs = new LinkedHashMap<>();
-  /** Names of other schedulers' operations taken over here, to the job that carries them on. */
-  private final Map<String, Job> adopted = new HashMap<>();
-  private final Map<ActionKey, Job> mergeable = new HashMap<>();
+  private final JobTable jobs = new JobTable();
   private final PlatformQueues queue = new PlatformQueues();
   private final Map<String, ConnectedWorker> workers = new LinkedHashMap<>();
   private final Map<Ending, AtomicLong> endings = new EnumMap<>(Ending.class);
@@ -161,18 +157,13 @@ public final class Dispatcher {
   /** Queues an execution, or joins an identical one already in flight. */
   public synchronized Job submit(ActionKey key, Action action, Command command, Platform platform, int priority,
       Map<Digest, Directory> inputDirectories) {
-    if (!action.getDoNotCache()) {
-      Job running = mergeable.get(key);
-      if (running != null && !running.isDone()) {
-        return running;
-      }
+    Job running = action.getDoNotCache() ? null : jobs.inFlight(key);
+    if (running != null) {
+      return running;
     }
     Job job = new Job(OperationName.create(key, owner.get()).toString(), key, action, command, platform, priority,
         sequence.incrementAndGet(), Timestamps.now(), inputDirectories);
-    jobs.put(job.name, job);
-    if (!action.getDoNotCache()) {
-      mergeable.put(key, job);
-    }
+    jobs.add(job, !action.getDoNotCache());
     queue.add(job);
     dispatch();
     return job;
@@ -189,18 +180,17 @@ public final class Dispatcher {
       return known;
     }
     Job job = submit(name.key(), action, command, platform, 0, inputDirectories);
-    adopted.put(name.toString(), job);
+    jobs.adopt(name.toString(), job);
     log.info("took over operation {} (its scheduler is gone) as {}", name, job.name);
     return job;
   }
 
   public synchronized Job find(String name) {
-    Job job = jobs.get(name);
-    return job != null ? job : adopted.get(name);
+    return jobs.find(name);
   }
 
   public synchronized List<Job> list() {
-    return new ArrayList<>(jobs.values());
+    return jobs.snapshot();
   }
 
   /** Cancels a job: dropped from the queue, or its process tree killed by the worker. */
@@ -336,15 +326,12 @@ public final class Dispatcher {
 
   /** Forgets jobs finished long ago and requeues assignments never started; called every second. */
   public synchronized void sweep() {
-    for (Job job : List.copyOf(jobs.values())) {
-      State state = job.state();
-      if (state == State.COMPLETED && job.nanosInState() > settings.finishedRetention().toNanos()) {
-        jobs.remove(job.name);
-      } else if (state == State.ASSIGNED && job.nanosInState() > settings.assignmentTimeout().toNanos()) {
+    jobs.forgetCompleted(settings.finishedRetention());
+    for (Job job : jobs.snapshot()) {
+      if (job.state() == State.ASSIGNED && job.nanosInState() > settings.assignmentTimeout().toNanos()) {
         endAttempt(job, Ending.ASSIGNMENT_LOST, "not started within " + settings.assignmentTimeout().toSeconds() + " s");
       }
     }
-    adopted.values().removeIf(job -> !jobs.containsKey(job.name));
     dispatch();
   }
 
@@ -357,7 +344,7 @@ public final class Dispatcher {
   public synchronized List<String> rescueOrphans() {
     List<String> rescued = new ArrayList<>();
     long retryGrace = settings.retryBackoffMax().toNanos() + TimeUnit.SECONDS.toNanos(10);
-    for (Job job : jobs.values()) {
+    for (Job job : jobs.all()) {
       String problem = switch (job.state()) {
         case QUEUED -> queue.contains(job) ? null : "queued but not in the queue";
         case RETRY_WAIT -> job.nanosInState() < retryGrace ? null : "its retry never came";
@@ -396,7 +383,7 @@ public final class Dispatcher {
 
   /** Sends every unfinished job's state to its watchers again, so idle streams stay open. */
   public synchronized void republish() {
-    for (Job job : jobs.values()) {
+    for (Job job : jobs.all()) {
       if (!job.isDone()) {
         publisher.execute(job::publish);
       }
@@ -407,7 +394,7 @@ public final class Dispatcher {
 
   /** The job whose current attempt a worker's report is about; null for a stale report. */
   private Job current(String workerId, String operation, long attempt) {
-    Job job = jobs.get(operation);
+    Job job = jobs.own(operation);
     if (job == null || job.attempt == null || job.attempt.id() != attempt || !job.attempt.worker().equals(workerId)) {
       log.debug("stale report from {} about {} attempt {}", workerId, operation, attempt);
       return null;
@@ -467,7 +454,7 @@ public final class Dispatcher {
 
   private void complete(Job job, ExecuteResponse response, String why) {
     queue.remove(job);
-    mergeable.remove(job.key, job);
+    jobs.completed(job);
     if (job.complete(response, why)) {
       publisher.execute(job::publish);
     }
@@ -555,7 +542,7 @@ public final class Dispatcher {
   /** Every job with its state and history, for the admin port. */
   public synchronized build.rex.v1.OperationReport report() {
     build.rex.v1.OperationReport.Builder report = build.rex.v1.OperationReport.newBuilder();
-    for (Job job : jobs.values()) {
+    for (Job job : jobs.all()) {
       report.addOperations(build.rex.v1.OperationInfo.newBuilder().setName(job.name).setState(job.state().name())
           .setFailedAttempts(job.failedAttempts).setWatchers(job.watcherCount()).addAllHistory(job.history()));
     }

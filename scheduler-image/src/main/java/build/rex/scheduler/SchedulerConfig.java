@@ -128,6 +128,11 @@ public final class SchedulerConfig extends ServerConfig {
      * is queued or running, so that load balancers that drop idle streams keep it open.
      */
     public int operationUpdateSeconds = 20;
+    /**
+     * Most bytes of input trees (Directory messages) unfinished actions hold in the scheduler's
+     * memory to send with their assignments; beyond it, an action's worker reads its tree itself.
+     */
+    public ByteSize heldTreesMaxSize = ByteSize.parse("16Mi");
     /** How often the watchdog looks for operations nothing would move on. */
     public int watchdogSeconds = 5;
     /**
@@ -193,6 +198,8 @@ public final class SchedulerConfig extends ServerConfig {
         "must be at least execution.retryBackoffMillis");
     Validated.require(execution.operationUpdateSeconds > 0, "execution.operationUpdateSeconds", "must be positive");
     Validated.require(execution.watchdogSeconds > 0, "execution.watchdogSeconds", "must be positive");
+    Validated.require(execution.heldTreesMaxSize != null && execution.heldTreesMaxSize.bytes() >= 0,
+        "execution.heldTreesMaxSize", "must not be negative");
     Validated.require(execution.touchQueuedInputsSeconds > 0, "execution.touchQueuedInputsSeconds", "must be positive");
     Validated.require(execution.finishedRetentionSeconds > 0, "execution.finishedRetentionSeconds", "must be positive");
     // Credentials last: they name files, and a typo elsewhere is the likelier mistake.

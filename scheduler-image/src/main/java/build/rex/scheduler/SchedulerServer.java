@@ -89,7 +89,8 @@ public final class SchedulerServer extends ServerProcess {
         Duration.ofSeconds(config.execution.finishedRetentionSeconds),
         Duration.ofSeconds(config.execution.assignmentTimeoutSeconds),
         Duration.ofMillis(config.execution.retryBackoffMillis),
-        Duration.ofMillis(config.execution.retryBackoffMaxMillis));
+        Duration.ofMillis(config.execution.retryBackoffMaxMillis),
+        config.execution.heldTreesMaxSize.bytes());
     SchedulerPeers peers = new SchedulerPeers(config.cluster.schedulers, () -> advertised, schedulerChannels);
     ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("sweeper"));
     closeOnStop(sweeper::shutdownNow);

@@ -88,6 +88,8 @@ public final class Dispatcher {
   private final AtomicLong sequence = new AtomicLong();
   private long attempts;
   private final JobTable jobs = new JobTable();
+  /** Bytes of input trees unfinished jobs hold to send with their assignments; bounded by the settings. */
+  private long heldTreeBytes;
   private final PlatformQueues queue = new PlatformQueues();
   private final Map<String, ConnectedWorker> workers = new LinkedHashMap<>();
   private final Map<Ending, AtomicLong> endings = new EnumMap<>(Ending.class);
@@ -162,7 +164,8 @@ public final class Dispatcher {
       return running;
     }
     Job job = new Job(OperationName.create(key, owner.get()).toString(), key, action, command, platform, priority,
-        sequence.incrementAndGet(), Timestamps.now(), inputDirectories);
+        sequence.incrementAndGet(), Timestamps.now(), holdable(inputDirectories));
+    heldTreeBytes += job.treeBytes();
     jobs.add(job, !action.getDoNotCache());
     queue.add(job);
     dispatch();
@@ -452,9 +455,19 @@ public final class Dispatcher {
     queue.add(job);
   }
 
+  /**
+   * The tree a new job may hold: all of it while the trees held stay within the bound, else none
+   * (its worker reads the tree from the CAS), so a long queue does not fill the scheduler's heap.
+   */
+  private Map<Digest, Directory> holdable(Map<Digest, Directory> tree) {
+    long bytes = Job.bytesOf(tree);
+    return heldTreeBytes + bytes <= settings.heldTreesMaxBytes() ? tree : Map.of();
+  }
+
   private void complete(Job job, ExecuteResponse response, String why) {
     queue.remove(job);
     jobs.completed(job);
+    heldTreeBytes -= job.dropTree();
     if (job.complete(response, why)) {
       publisher.execute(job::publish);
     }
@@ -512,7 +525,8 @@ public final class Dispatcher {
               .setQueued(job.queued)
               .setTimeout(job.action.hasTimeout() ? job.action.getTimeout() : settings.defaultTimeout())
               .addAllInputDirectoryDigests(job.inputDirectories.keySet())
-              .addAllInputDirectories(job.inputDirectories.values()))
+              .addAllInputDirectories(job.inputDirectories.values())
+              .setInputTreeChecked(true)) // every job is checked before it is submitted (ExecutionService)
               .build());
           return true;
         }
@@ -557,5 +571,5 @@ public final class Dispatcher {
   /** Settings the dispatcher and the Execution service share. */
   public record ExecutionSettings(Duration defaultTimeout, Duration maxTimeout, int maxAttempts,
       java.time.Duration finishedRetention, java.time.Duration assignmentTimeout, java.time.Duration retryBackoff,
-      java.time.Duration retryBackoffMax) {}
+      java.time.Duration retryBackoffMax, long heldTreesMaxBytes) {}
 }

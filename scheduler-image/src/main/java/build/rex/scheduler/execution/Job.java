@@ -70,8 +70,11 @@ public final class Job {
   final int priority;
   final long sequence;
   final Timestamp queued;
-  /** The input tree's Directory messages by digest, root first, when small enough to travel with the assignment. */
-  final Map<Digest, Directory> inputDirectories;
+  /**
+   * The input tree's Directory messages by digest, root first, when small enough to travel with
+   * the assignment (and the scheduler had room to hold it); dropped when the job completes.
+   */
+  volatile Map<Digest, Directory> inputDirectories;
   /** Attempts that ended without a result and count towards the limit (declines do not). */
   int failedAttempts;
   /** The attempt in progress while ASSIGNED, RUNNING or STORING_RESULT; null otherwise. */
@@ -98,6 +101,26 @@ public final class Job {
     this.queued = queued;
     this.inputDirectories = inputDirectories;
     record("QUEUED (submitted)");
+  }
+
+  /** Serialized bytes of a tree's Directory messages. */
+  static long bytesOf(Map<Digest, Directory> tree) {
+    long bytes = 0;
+    for (Digest digest : tree.keySet()) {
+      bytes += digest.getSizeBytes();
+    }
+    return bytes;
+  }
+
+  long treeBytes() {
+    return bytesOf(inputDirectories);
+  }
+
+  /** Lets go of the held tree (the job is done with it); returns its bytes. */
+  long dropTree() {
+    long bytes = treeBytes();
+    inputDirectories = Map.of();
+    return bytes;
   }
 
   public String name() {

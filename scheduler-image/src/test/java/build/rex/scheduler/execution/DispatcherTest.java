@@ -50,6 +50,7 @@ import org.junit.jupiter.api.Test;
 class DispatcherTest {
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
   private Duration assignmentTimeout = Duration.ofMinutes(1);
+  private long heldTreesMaxBytes = 1 << 20;
   private Dispatcher dispatcher = dispatcher(3);
   private final Map<String, List<SchedulerMessage>> sent = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -62,7 +63,7 @@ class DispatcherTest {
     // Watchers are sent updates synchronously, so the tests see them at once.
     return new Dispatcher(new PlatformMatcher(Set.of("cpu"), Set.of()),
         new Dispatcher.ExecutionSettings(Durations.fromSeconds(60), Durations.fromSeconds(60), maxAttempts,
-            Duration.ofMinutes(1), assignmentTimeout, Duration.ofMillis(5), Duration.ofMillis(20)),
+            Duration.ofMinutes(1), assignmentTimeout, Duration.ofMillis(5), Duration.ofMillis(20), heldTreesMaxBytes),
         () -> "10.0.0.1:8981", timer, Runnable::run);
   }
 
@@ -469,5 +470,29 @@ class DispatcherTest {
     };
     assertEquals(3, new QueuedInputs(dispatcher, recording).touch());
     assertEquals(List.of(List.of(digest('c'), digest('r'), file)), asked, "the queued job's blobs, once each");
+  }
+
+  @Test
+  void queuedJobsHoldTreesOnlyWithinTheBoundAndLetGoWhenDone() throws Exception {
+    heldTreesMaxBytes = 150;
+    dispatcher = dispatcher(3);
+    Digest tree = Digest.newBuilder().setHash("d".repeat(64)).setSizeBytes(100).build();
+    Map<Digest, Directory> directories = Map.of(tree, Directory.getDefaultInstance());
+    Job first = dispatcher.submit(new ActionKey("", digest('1')), Action.getDefaultInstance(), Command.getDefaultInstance(),
+        Platform.getDefaultInstance(), 0, directories);
+    Job second = dispatcher.submit(new ActionKey("", digest('2')), Action.getDefaultInstance(), Command.getDefaultInstance(),
+        Platform.getDefaultInstance(), 0, directories);
+    assertEquals(directories, first.inputDirectories);
+    assertEquals(Map.of(), second.inputDirectories, "past the bound: its worker reads the tree itself");
+    connect("w1");
+    Assignment assignment = lastAssignment("w1");
+    assertEquals(first.name(), assignment.getOperation());
+    assertEquals(1, assignment.getInputDirectoriesCount());
+    assertTrue(assignment.getInputTreeChecked());
+    finish("w1", assignment, exit(0));
+    assertEquals(Map.of(), first.inputDirectories, "a finished job lets go of its tree");
+    Job third = dispatcher.submit(new ActionKey("", digest('3')), Action.getDefaultInstance(), Command.getDefaultInstance(),
+        Platform.getDefaultInstance(), 0, directories);
+    assertEquals(directories, third.inputDirectories, "the room is there again");
   }
 }

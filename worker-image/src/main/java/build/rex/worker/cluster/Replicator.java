@@ -9,6 +9,7 @@ import build.rex.storage.ac.ActionCache;
 import build.rex.storage.ac.ActionKey;
 import build.rex.storage.ac.DiskActionCache;
 import build.rex.storage.disk.DiskBlobStore;
+import build.rex.storage.transfer.Batches;
 import build.rex.storage.replication.BlobCopier;
 import build.rex.storage.replication.ClusterStorage;
 import build.rex.storage.replication.Placement;
@@ -43,8 +44,6 @@ import org.slf4j.LoggerFactory;
 public final class Replicator implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Replicator.class);
   private static final int BATCH = 1000;
-  private static final long SMALL_BLOB = 1 << 20;
-  private static final long BATCH_BYTES = 3 << 20;
   private final String selfId;
   private final DiskBlobStore index;
   private final BlobStore cas;
@@ -175,7 +174,7 @@ public final class Replicator implements AutoCloseable {
     long pendingBytes = 0;
     for (Digest digest : missing) {
       try {
-        if (digest.getSizeBytes() > SMALL_BLOB) {
+        if (Batches.streamed(digest.getSizeBytes())) {
           copier.copy(digest, cas, owner);
           done++;
           copies.incrementAndGet();
@@ -184,7 +183,7 @@ public final class Replicator implements AutoCloseable {
         rate.acquire(digest.getSizeBytes());
         pending.put(digest, cas.get(digest));
         pendingBytes += digest.getSizeBytes();
-        if (pendingBytes >= BATCH_BYTES) {
+        if (pendingBytes >= Batches.MAX_BATCH_BYTES - Batches.STREAM_ABOVE) { // the next blob still fits
           done += flush(owner, pending);
           pendingBytes = 0;
         }

@@ -1,7 +1,6 @@
 package build.rex.scheduler;
 
 import build.rex.scheduler.cluster.AdminRoutes;
-import build.rex.scheduler.cluster.ObjectStorageBackup;
 import build.rex.scheduler.cluster.AdminService;
 import build.rex.scheduler.cluster.SchedulerPeers;
 import build.rex.scheduler.cluster.WorkerRegistry;
@@ -31,11 +30,7 @@ import build.rex.server.ServerProcess;
 import build.rex.storage.BlobStore;
 import build.rex.storage.DaemonThreads;
 import build.rex.storage.ac.ActionCache;
-import build.rex.storage.ac.CompletenessCheckingActionCache;
-import build.rex.storage.ac.InMemoryActionCache;
 import build.rex.storage.replication.ClusterStorage;
-import build.rex.storage.replication.RateLimiter;
-import build.rex.storage.replication.Repairer;
 import build.rex.storage.service.ActionCacheService;
 import build.rex.storage.service.ByteStreamService;
 import build.rex.storage.service.CasService;
@@ -71,17 +66,10 @@ public final class SchedulerServer extends ServerProcess {
     ChannelCredentials internalCredentials = tls.internalChannel(config.cluster.tls);
     PeerChannels workerChannels = closeOnStop(new PeerChannels(internalCredentials));
     PeerChannels schedulerChannels = closeOnStop(new PeerChannels(internalCredentials));
-    storage = closeOnStop(new ClusterStorage(workerChannels::get, workerChannels::retainOnly, null, null, null,
-        new RateLimiter(config.cas.repairBandwidth.bytes())));
-    BlobStore cas = storage.cas();
-    ActionCache durableActionCache = storage.actionCache();
-    if (config.backup.enabled) {
-      ObjectStorageBackup backup = closeOnStop(ObjectStorageBackup.open(config.backup, cas, durableActionCache, metrics));
-      cas = backup.cas();
-      durableActionCache = backup.actionCache();
-    }
-    InMemoryActionCache recentResults = new InMemoryActionCache(durableActionCache, config.actionCache.memoryEntries);
-    ActionCache actionCache = new CompletenessCheckingActionCache(recentResults, cas);
+    SchedulerStorage stores = closeOnStop(SchedulerStorage.open(config, workerChannels, metrics));
+    storage = stores.cluster;
+    BlobStore cas = stores.cas;
+    ActionCache actionCache = stores.actionCache;
     Dispatcher.ExecutionSettings executionSettings = new Dispatcher.ExecutionSettings(
         Durations.fromSeconds(config.execution.defaultTimeoutSeconds),
         Durations.fromSeconds(config.execution.maxTimeoutSeconds),
@@ -111,8 +99,6 @@ public final class SchedulerServer extends ServerProcess {
     Gauge.builder("rex.execution.queued", dispatcher, Dispatcher::queued).register(metrics);
     Gauge.builder("rex.executors.connected", dispatcher, Dispatcher::connectedExecutors).register(metrics);
     Gauge.builder("rex.workers.connected", registry, WorkerRegistry::size).register(metrics);
-    Gauge.builder("rex.cas.repairs.pending", storage.repairer(), Repairer::pending).register(metrics);
-    FunctionCounter.builder("rex.cas.repairs", storage.repairer(), Repairer::repaired).register(metrics);
     for (Dispatcher.Ending ending : Dispatcher.Ending.values()) {
       FunctionCounter.builder("rex.execution.attempts.ended", dispatcher, d -> d.endings(ending))
           .description("Attempts that ended without a result, by why; each is queued again or given up on")
@@ -138,7 +124,7 @@ public final class SchedulerServer extends ServerProcess {
         GrpcPort.of(config.cluster.grpc, tls.internalServer(config.cluster.tls), List.of(
             execution,
             operations,
-            new WorkerConnectionService(dispatcher, registry, recentResults, resultWriters),
+            new WorkerConnectionService(dispatcher, registry, stores.recentResults, resultWriters),
             new AdminService(registry, dispatcher))));
     advertised = config.cluster.grpc.advertised(config.cluster.advertiseAddress, internalPort());
     new AdminRoutes(registry, dispatcher).install(this::adminRoute);

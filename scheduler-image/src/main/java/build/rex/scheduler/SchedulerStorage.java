@@ -1,0 +1,73 @@
+package build.rex.scheduler;
+
+import build.rex.scheduler.cluster.ObjectStorageBackup;
+import build.rex.server.PeerChannels;
+import build.rex.storage.BlobStore;
+import build.rex.storage.ac.ActionCache;
+import build.rex.storage.ac.CompletenessCheckingActionCache;
+import build.rex.storage.ac.InMemoryActionCache;
+import build.rex.storage.replication.ClusterStorage;
+import build.rex.storage.replication.RateLimiter;
+import build.rex.storage.replication.Repairer;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+
+/**
+ * The scheduler's storage, composed from its configuration in this one place:
+ * <pre>
+ * CAS:          [BackedUp( ] Replicating( GrpcBlobStore(worker) ... ) [, S3 )]
+ * Action Cache: CompletenessChecking( InMemory( [BackedUp( ] Replicating( GrpcActionCache(worker) ... ) [, S3 )] ), CAS )
+ * </pre>
+ * The scheduler keeps no blobs itself: the workers it is told about hold them.
+ */
+final class SchedulerStorage implements AutoCloseable {
+  /** The workers' storage, as the membership last announced it. */
+  final ClusterStorage cluster;
+  final BlobStore cas;
+  /** Results this scheduler stored or read lately, in front of the workers' Action Cache. */
+  final InMemoryActionCache recentResults;
+  /** What clients and Execute read: an entry only when every blob it names is in the CAS. */
+  final ActionCache actionCache;
+  private final ObjectStorageBackup backup;
+
+  private SchedulerStorage(ClusterStorage cluster, ObjectStorageBackup backup, BlobStore cas,
+      InMemoryActionCache recentResults) {
+    this.cluster = cluster;
+    this.backup = backup;
+    this.cas = cas;
+    this.recentResults = recentResults;
+    this.actionCache = new CompletenessCheckingActionCache(recentResults, cas);
+  }
+
+  static SchedulerStorage open(SchedulerConfig config, PeerChannels workerChannels, MeterRegistry metrics)
+      throws IOException {
+    ClusterStorage cluster = new ClusterStorage(workerChannels::get, workerChannels::retainOnly, null, null, null,
+        new RateLimiter(config.cas.repairBandwidth.bytes()));
+    BlobStore cas = cluster.cas();
+    ActionCache durable = cluster.actionCache();
+    ObjectStorageBackup backup = null;
+    if (config.backup.enabled) {
+      try {
+        backup = ObjectStorageBackup.open(config.backup, cas, durable, metrics);
+      } catch (IOException | RuntimeException e) {
+        cluster.close();
+        throw e;
+      }
+      cas = backup.cas();
+      durable = backup.actionCache();
+    }
+    Gauge.builder("rex.cas.repairs.pending", cluster.repairer(), Repairer::pending).register(metrics);
+    FunctionCounter.builder("rex.cas.repairs", cluster.repairer(), Repairer::repaired).register(metrics);
+    return new SchedulerStorage(cluster, backup, cas, new InMemoryActionCache(durable, config.actionCache.memoryEntries));
+  }
+
+  @Override
+  public void close() {
+    if (backup != null) {
+      backup.close();
+    }
+    cluster.close();
+  }
+}

@@ -6,6 +6,7 @@ import build.bazel.remote.execution.v2.ExecutedActionMetadata;
 import build.rex.storage.BlobNotFoundException;
 import build.rex.storage.BlobStore;
 import build.rex.storage.InvalidArgumentException;
+import build.rex.storage.StorageFullException;
 import build.rex.storage.disk.DiskBlobStore;
 import build.rex.storage.service.Statuses;
 import build.bazel.remote.execution.v2.Platform;
@@ -72,6 +73,10 @@ public final class ActionRunner {
       return ExecuteResponse.newBuilder().setStatus(Statuses.missingBlobs(Set.of(e.digest()), e.getMessage())).build();
     } catch (InvalidArgumentException e) {
       return ExecuteResponse.newBuilder().setStatus(status(Code.INVALID_ARGUMENT, e.getMessage())).build();
+    } catch (StorageFullException e) {
+      // This worker's CAS cannot take the action's inputs or outputs now; the client may retry.
+      return ExecuteResponse.newBuilder().setStatus(status(Code.RESOURCE_EXHAUSTED, "worker " + workerId + ": "
+          + e.getMessage())).build();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return ExecuteResponse.newBuilder().setStatus(status(Code.ABORTED, "the worker is shutting down")).build();

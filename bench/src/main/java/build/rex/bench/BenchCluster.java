@@ -69,7 +69,7 @@ final class BenchCluster implements AutoCloseable {
     }
     worker = workers.get(0);
     long deadline = System.nanoTime() + 30_000_000_000L;
-    while ((scheduler.registry().size() < workerCount || scheduler.dispatcher().connectedExecutors() < executors * workerCount)
+    while ((scheduler.registry().size() < workerCount || scheduler.registry().executors() < executors * workerCount)
         && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }

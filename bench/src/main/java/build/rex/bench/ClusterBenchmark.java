@@ -237,7 +237,7 @@ public final class ClusterBenchmark {
     }
 
     void awaitConnected(BenchCluster cluster) throws InterruptedException {
-      while (cluster.scheduler.dispatcher().connectedExecutors() < count * EXECUTORS_PER_WORKER) {
+      while (cluster.scheduler.registry().executors() < count * EXECUTORS_PER_WORKER) {
         Thread.sleep(10);
       }
     }

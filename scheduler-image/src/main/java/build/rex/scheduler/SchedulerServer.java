@@ -3,7 +3,6 @@ package build.rex.scheduler;
 import build.rex.scheduler.cluster.AdminRoutes;
 import build.rex.scheduler.cluster.AdminService;
 import build.rex.scheduler.cluster.SchedulerPeers;
-import build.rex.scheduler.cluster.WorkerRegistry;
 import build.rex.scheduler.execution.Dispatcher;
 import build.rex.scheduler.execution.ExecutionService;
 import build.rex.scheduler.execution.OperationWatchdog;
@@ -11,6 +10,7 @@ import build.rex.scheduler.execution.QueuedInputs;
 import build.rex.scheduler.execution.OperationsService;
 import build.rex.scheduler.execution.PlatformMatcher;
 import build.rex.scheduler.execution.WorkerConnectionService;
+import build.rex.scheduler.execution.WorkerRegistry;
 import build.rex.server.GrpcPort;
 import build.rex.server.PeerChannels;
 import build.rex.server.security.AccessPolicy;
@@ -85,9 +85,10 @@ public final class SchedulerServer extends ServerProcess {
     ExecutorService publisher = Executors.newCachedThreadPool(DaemonThreads.named("operation-updates"));
     closeOnStop(publisher::shutdown);
     dispatcher = new Dispatcher(new PlatformMatcher(Set.copyOf(config.execution.numericProperties),
-        Set.copyOf(config.execution.ignoredProperties)), executionSettings, () -> advertised, sweeper, publisher);
-    registry = new WorkerRegistry(storage, config.cas.replicas,
-        Duration.ofSeconds(config.execution.workerLostAfterSeconds), dispatcher::workerGone);
+        Set.copyOf(config.execution.ignoredProperties)), executionSettings, () -> advertised, sweeper, publisher,
+        WorkerRegistry.Settings.of(config.cas.replicas, Duration.ofSeconds(config.execution.workerLostAfterSeconds)),
+        storage::update);
+    registry = dispatcher.workers();
     OperationWatchdog watchdog = new OperationWatchdog(dispatcher, metrics);
     every(sweeper, 1, dispatcher::sweep);
     every(sweeper, 1, registry::sweep);
@@ -97,7 +98,7 @@ public final class SchedulerServer extends ServerProcess {
     ExecutorService resultWriters = Executors.newCachedThreadPool(DaemonThreads.named("result-writer"));
     closeOnStop(resultWriters::shutdown);
     Gauge.builder("rex.execution.queued", dispatcher, Dispatcher::queued).register(metrics);
-    Gauge.builder("rex.executors.connected", dispatcher, Dispatcher::connectedExecutors).register(metrics);
+    Gauge.builder("rex.executors.connected", registry, WorkerRegistry::executors).register(metrics);
     Gauge.builder("rex.workers.connected", registry, WorkerRegistry::size).register(metrics);
     for (Dispatcher.Ending ending : Dispatcher.Ending.values()) {
       FunctionCounter.builder("rex.execution.attempts.ended", dispatcher, d -> d.endings(ending))
@@ -124,10 +125,10 @@ public final class SchedulerServer extends ServerProcess {
         GrpcPort.of(config.cluster.grpc, tls.internalServer(config.cluster.tls), List.of(
             execution,
             operations,
-            new WorkerConnectionService(dispatcher, registry, stores.recentResults, resultWriters),
-            new AdminService(registry, dispatcher))));
+            new WorkerConnectionService(dispatcher, stores.recentResults, resultWriters),
+            new AdminService(registry))));
     advertised = config.cluster.grpc.advertised(config.cluster.advertiseAddress, internalPort());
-    new AdminRoutes(registry, dispatcher).install(this::adminRoute);
+    new AdminRoutes(dispatcher).install(this::adminRoute);
   }
 
   /** Runs a periodic task; one that fails is logged and runs again next time (a timer would stop it for good). */

@@ -55,10 +55,10 @@ class ExecutionProtocolTest {
   void start() throws Exception {
     stack = new LocalStack(dataDir, 64 << 20, 1, 1);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (stack.scheduler.dispatcher().connectedExecutors() == 0 && System.nanoTime() < deadline) {
+    while (stack.scheduler.registry().executors() == 0 && System.nanoTime() < deadline) {
       Thread.sleep(50);
     }
-    assertEquals(1, stack.scheduler.dispatcher().connectedExecutors(), "the worker connected");
+    assertEquals(1, stack.scheduler.registry().executors(), "the worker connected");
   }
 
   @AfterEach
@@ -372,7 +372,7 @@ class ExecutionProtocolTest {
   void anActionLostWithItsWorkerRunsOnAnotherOne() throws Exception {
     try (LocalStack two = new LocalStack(scratch.resolve("two"), 64 << 20, 2, 1)) {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      while (two.scheduler.dispatcher().connectedExecutors() < 2 && System.nanoTime() < deadline) {
+      while (two.scheduler.registry().executors() < 2 && System.nanoTime() < deadline) {
         Thread.sleep(50);
       }
       LocalStack single = stack;

@@ -129,7 +129,7 @@ final class LocalStack implements AutoCloseable {
   /** Waits until {@code count} workers have registered with the scheduler. */
   void awaitRegistered(int count) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (scheduler.registry().size() != count || scheduler.dispatcher().connectedExecutors() < count * executorsPerWorker) {
+    while (scheduler.registry().size() != count || scheduler.registry().executors() < count * executorsPerWorker) {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException(scheduler.registry().size() + " of " + count + " workers registered");
       }

@@ -1,6 +1,7 @@
 package build.rex.scheduler.cluster;
 
 import build.rex.scheduler.execution.Dispatcher;
+import build.rex.scheduler.execution.WorkerRegistry;
 import build.rex.server.AdminServer;
 import build.rex.v1.ListWorkersResponse;
 import com.google.protobuf.InvalidProtocolBufferException;
@@ -21,8 +22,8 @@ public final class AdminRoutes {
   private final WorkerRegistry registry;
   private final Dispatcher dispatcher;
 
-  public AdminRoutes(WorkerRegistry registry, Dispatcher dispatcher) {
-    this.registry = registry;
+  public AdminRoutes(Dispatcher dispatcher) {
+    this.registry = dispatcher.workers();
     this.dispatcher = dispatcher;
   }
 
@@ -48,7 +49,7 @@ public final class AdminRoutes {
         AdminServer.respond(exchange, 405, "text/plain", "use GET\n");
         return;
       }
-      json(exchange, 200, ListWorkersResponse.newBuilder().addAllWorkers(registry.list(dispatcher::busyExecutors)));
+      json(exchange, 200, ListWorkersResponse.newBuilder().addAllWorkers(registry.list()));
       return;
     }
     if (path.startsWith("/workers/") && path.endsWith("/drain")) {
@@ -57,7 +58,7 @@ public final class AdminRoutes {
         return;
       }
       String id = path.substring("/workers/".length(), path.length() - "/drain".length());
-      var info = registry.drain(id, dispatcher::busyExecutors);
+      var info = registry.drain(id);
       if (info.isPresent()) {
         json(exchange, 200, info.get());
       } else {

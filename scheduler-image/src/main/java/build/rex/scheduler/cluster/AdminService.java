@@ -1,6 +1,6 @@
 package build.rex.scheduler.cluster;
 
-import build.rex.scheduler.execution.Dispatcher;
+import build.rex.scheduler.execution.WorkerRegistry;
 import build.rex.v1.AdminServiceGrpc;
 import build.rex.v1.DrainWorkerRequest;
 import build.rex.v1.ListWorkersRequest;
@@ -12,22 +12,20 @@ import io.grpc.stub.StreamObserver;
 /** Lists workers and drains them: what the operator calls before it removes a worker. */
 public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
   private final WorkerRegistry registry;
-  private final Dispatcher dispatcher;
 
-  public AdminService(WorkerRegistry registry, Dispatcher dispatcher) {
+  public AdminService(WorkerRegistry registry) {
     this.registry = registry;
-    this.dispatcher = dispatcher;
   }
 
   @Override
   public void listWorkers(ListWorkersRequest request, StreamObserver<ListWorkersResponse> response) {
-    response.onNext(ListWorkersResponse.newBuilder().addAllWorkers(registry.list(dispatcher::busyExecutors)).build());
+    response.onNext(ListWorkersResponse.newBuilder().addAllWorkers(registry.list()).build());
     response.onCompleted();
   }
 
   @Override
   public void drainWorker(DrainWorkerRequest request, StreamObserver<WorkerInfo> response) {
-    registry.drain(request.getWorkerId(), dispatcher::busyExecutors).ifPresentOrElse(info -> {
+    registry.drain(request.getWorkerId()).ifPresentOrElse(info -> {
       response.onNext(info);
       response.onCompleted();
     }, () -> response.onError(Status.NOT_FOUND.withDescription("no worker '" + request.getWorkerId()

@@ -6,7 +6,7 @@ import build.bazel.remote.execution.v2.Digest;
 import build.bazel.remote.execution.v2.Directory;
 import build.bazel.remote.execution.v2.ExecuteResponse;
 import build.bazel.remote.execution.v2.Platform;
-import build.rex.scheduler.cluster.WorkerStream;
+import build.rex.scheduler.execution.WorkerRegistry.ConnectedWorker;
 import build.rex.scheduler.execution.Job.Attempt;
 import build.rex.scheduler.execution.Job.State;
 import build.rex.storage.InvalidArgumentException;
@@ -15,7 +15,6 @@ import build.rex.v1.ActionFinished;
 import build.rex.v1.Assignment;
 import build.rex.v1.CancelAction;
 import build.rex.v1.Heartbeat;
-import build.rex.v1.Hello;
 import build.rex.v1.RunningAction;
 import build.rex.v1.SchedulerMessage;
 import com.google.protobuf.Duration;
@@ -25,8 +24,6 @@ import com.google.rpc.Status;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -91,7 +88,7 @@ public final class Dispatcher {
   /** Bytes of input trees unfinished jobs hold to send with their assignments; bounded by the settings. */
   private long heldTreeBytes;
   private final PlatformQueues queue = new PlatformQueues();
-  private final Map<String, ConnectedWorker> workers = new LinkedHashMap<>();
+  private final WorkerRegistry workers;
   private final Map<Ending, AtomicLong> endings = new EnumMap<>(Ending.class);
 
   /**
@@ -101,6 +98,18 @@ public final class Dispatcher {
    */
   public Dispatcher(PlatformMatcher matcher, ExecutionSettings settings, Supplier<String> owner,
       ScheduledExecutorService timer, Executor publisher) {
+    this(matcher, settings, owner, timer, publisher, WorkerRegistry.Settings.of(1, java.time.Duration.ofSeconds(30)),
+        (members, replicas) -> { });
+  }
+
+  /**
+   * @param membership how the connected workers are kept ({@link WorkerRegistry})
+   * @param placement told of every change of membership
+   */
+  public Dispatcher(PlatformMatcher matcher, ExecutionSettings settings, Supplier<String> owner,
+      ScheduledExecutorService timer, Executor publisher, WorkerRegistry.Settings membership,
+      WorkerRegistry.Placement placement) {
+    this.workers = new WorkerRegistry(this, membership, placement, this::lose);
     this.matcher = matcher;
     this.settings = settings;
     this.owner = owner;
@@ -111,20 +120,9 @@ public final class Dispatcher {
     }
   }
 
-  /** A worker's stream and its executors, as this scheduler sees them. */
-  private static final class ConnectedWorker {
-    final String id;
-    final WorkerStream stream;
-    final Map<String, Platform> executors = new LinkedHashMap<>();
-    final Set<String> free = new LinkedHashSet<>();
-    /** Executor to the job whose current attempt it has. */
-    final Map<String, Job> running = new HashMap<>();
-
-    ConnectedWorker(Hello hello, WorkerStream stream) {
-      this.id = hello.getWorkerId();
-      this.stream = stream;
-      hello.getExecutorsList().forEach(e -> executors.put(e.getExecutorId(), e.getProperties()));
-    }
+  /** The connected workers: the cluster's membership and the executors jobs run on. */
+  public WorkerRegistry workers() {
+    return workers;
   }
 
   /**
@@ -132,7 +130,7 @@ public final class Dispatcher {
    * names without a match FAILED_PRECONDITION. With no worker connected yet, the job waits.
    */
   public synchronized void checkPlatform(Platform platform) throws InvalidArgumentException, UnsatisfiableException {
-    List<Platform> offered = workers.values().stream().flatMap(w -> w.executors.values().stream()).toList();
+    List<Platform> offered = workers.all().stream().flatMap(w -> w.executors.values().stream()).toList();
     if (offered.isEmpty()) {
       return;
     }
@@ -213,22 +211,6 @@ public final class Dispatcher {
   }
 
   // ---- events from workers ----
-
-  public synchronized void workerConnected(Hello hello, WorkerStream stream) {
-    ConnectedWorker previous = workers.get(hello.getWorkerId());
-    if (previous != null) {
-      lose(previous, "reconnected");
-    }
-    workers.put(hello.getWorkerId(), new ConnectedWorker(hello, stream));
-  }
-
-  /** The worker left the cluster (see WorkerRegistry); its running jobs go back to the queue. */
-  public synchronized void workerGone(String workerId, String why) {
-    ConnectedWorker worker = workers.get(workerId);
-    if (worker != null) {
-      lose(worker, why);
-    }
-  }
 
   /**
    * The executor is idle. Ignored while it has an attempt of ours: the worker sent this before
@@ -481,8 +463,8 @@ public final class Dispatcher {
     }
   }
 
+  /** The worker left (the registry has forgotten it): its running jobs go back to the queue. */
   private void lose(ConnectedWorker worker, String why) {
-    workers.remove(worker.id);
     if (!worker.running.isEmpty()) {
       log.warn("worker {} lost ({}); {} running actions go back to the queue", worker.id, why, worker.running.size());
     }
@@ -507,7 +489,7 @@ public final class Dispatcher {
   }
 
   private boolean assign(Job job) {
-    for (ConnectedWorker worker : workers.values()) {
+    for (ConnectedWorker worker : workers.all()) {
       for (String executor : worker.free) {
         if (matcher.satisfies(job.platform, worker.executors.get(executor))) {
           worker.free.remove(executor);
@@ -536,17 +518,6 @@ public final class Dispatcher {
   }
 
   // ---- figures ----
-
-  /** Executors of one worker running an action for this scheduler. */
-  public synchronized int busyExecutors(String workerId) {
-    ConnectedWorker worker = workers.get(workerId);
-    return worker == null ? 0 : worker.running.size();
-  }
-
-  /** Executors of all connected workers. */
-  public synchronized int connectedExecutors() {
-    return workers.values().stream().mapToInt(w -> w.executors.size()).sum();
-  }
 
   /** Jobs waiting for an executor, for metrics. */
   public synchronized int queued() {

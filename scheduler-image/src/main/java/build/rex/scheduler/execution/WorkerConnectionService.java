@@ -1,7 +1,6 @@
 package build.rex.scheduler.execution;
 
 import build.bazel.remote.execution.v2.ExecuteResponse;
-import build.rex.scheduler.cluster.WorkerRegistry;
 import build.rex.scheduler.cluster.WorkerStream;
 import build.rex.storage.ac.ActionCache;
 import build.rex.storage.ac.InMemoryActionCache;
@@ -29,10 +28,9 @@ public final class WorkerConnectionService extends WorkerServiceGrpc.WorkerServi
   /** Results are stored off the stream's thread, so one slow write does not hold up a worker's other messages. */
   private final Executor resultWriters;
 
-  public WorkerConnectionService(Dispatcher dispatcher, WorkerRegistry registry, InMemoryActionCache actionCache,
-      Executor resultWriters) {
+  public WorkerConnectionService(Dispatcher dispatcher, InMemoryActionCache actionCache, Executor resultWriters) {
     this.dispatcher = dispatcher;
-    this.registry = registry;
+    this.registry = dispatcher.workers();
     this.actionCache = actionCache;
     this.resultWriters = resultWriters;
   }
@@ -51,7 +49,6 @@ public final class WorkerConnectionService extends WorkerServiceGrpc.WorkerServi
         }
         if (message.hasHello()) {
           workerId = message.getHello().getWorkerId();
-          dispatcher.workerConnected(message.getHello(), toWorker);
           registry.connected(message.getHello(), toWorker);
           return;
         }

@@ -53,6 +53,7 @@ class DispatcherTest {
   private long heldTreesMaxBytes = 1 << 20;
   private Dispatcher dispatcher = dispatcher(3);
   private final Map<String, List<SchedulerMessage>> sent = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, WorkerStream> streams = new java.util.HashMap<>();
 
   @AfterEach
   void stopTimer() {
@@ -76,9 +77,16 @@ class DispatcherTest {
   /** A worker with one executor "e", free. */
   private void connect(String worker) {
     sent.put(worker, new CopyOnWriteArrayList<>());
-    dispatcher.workerConnected(Hello.newBuilder().setWorkerId(worker).addExecutors(Executor.newBuilder()
-        .setExecutorId("e").setProperties(Platform.getDefaultInstance())).build(), new WorkerStream(recorder(worker)));
+    WorkerStream stream = new WorkerStream(recorder(worker));
+    streams.put(worker, stream);
+    dispatcher.workers().connected(Hello.newBuilder().setWorkerId(worker).addExecutors(Executor.newBuilder()
+        .setExecutorId("e").setProperties(Platform.getDefaultInstance())).build(), stream);
     dispatcher.executorFree(worker, "e");
+  }
+
+  /** The worker's stream ends. */
+  private void leave(String worker, String why) {
+    dispatcher.workers().gone(worker, streams.get(worker), why);
   }
 
   private Job submit(ActionKey key, boolean doNotCache) {
@@ -169,11 +177,11 @@ class DispatcherTest {
       Assignment first = lastAssignment("worker-1");
       dispatcher.started("worker-1", first.getOperation(), first.getAttempt());
       if (departureFirst) {
-        dispatcher.workerGone("worker-0", "stream broke");
+        leave("worker-0", "stream broke");
       }
       assertNull(dispatcher.finished("worker-1", finished(first, status(Code.UNAVAILABLE))));
       if (!departureFirst) {
-        dispatcher.workerGone("worker-0", "stream broke");
+        leave("worker-0", "stream broke");
       }
       assertEquals(State.RETRY_WAIT, job.state());
       dispatcher.executorFree("worker-1", "e");
@@ -192,7 +200,7 @@ class DispatcherTest {
     connect("w1");
     Job job = submit(KEY, false);
     Assignment onW1 = lastAssignment("w1");
-    dispatcher.workerGone("w1", "stream broke");
+    leave("w1", "stream broke");
     assertEquals(State.QUEUED, job.state());
     connect("w2");
     Assignment onW2 = lastAssignment("w2");
@@ -217,7 +225,7 @@ class DispatcherTest {
     assertEquals(1, assignments("w").size());
     dispatcher.declined("w", first.getOperation(), first.getAttempt());
     assertEquals(State.QUEUED, job.state());
-    assertEquals(0, dispatcher.busyExecutors("w"));
+    assertEquals(0, dispatcher.workers().list().get(0).getBusyExecutors());
     dispatcher.executorFree("w", "e");
     Assignment second = lastAssignment("w");
     finish("w", second, exit(0));
@@ -279,7 +287,7 @@ class DispatcherTest {
       if (attempt == 0) {
         submit(KEY, false);
       }
-      dispatcher.workerGone("w", "killed");
+      leave("w", "killed");
     }
     Job job = dispatcher.list().get(0);
     ExecuteResponse response = response(job);

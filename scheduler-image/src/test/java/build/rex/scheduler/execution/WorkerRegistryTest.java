@@ -1,9 +1,10 @@
-package build.rex.scheduler.cluster;
+package build.rex.scheduler.execution;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import build.rex.scheduler.cluster.WorkerStream;
 import build.rex.storage.replication.ClusterStorage;
 import build.rex.storage.replication.RateLimiter;
 import build.rex.v1.Hello;
@@ -34,7 +35,8 @@ class WorkerRegistryTest {
   }
 
   private WorkerRegistry registry(Duration settleAtMost) {
-    return new WorkerRegistry(storage, 2, Duration.ofSeconds(10), (id, why) -> lost.add(id), settleAtMost, () -> now);
+    return new WorkerRegistry(new Object(), new WorkerRegistry.Settings(2, Duration.ofSeconds(10), settleAtMost, () -> now),
+        storage::update, (worker, why) -> lost.add(worker.id));
   }
 
   private static Hello hello(String id, String... knownMembers) {
@@ -89,6 +91,33 @@ class WorkerRegistryTest {
       registry.sweep();
     }
     assertEquals(List.of("w0", "w1"), lost);
+  }
+
+  @Test
+  void aWorkerThatConnectsAgainIsOneWorkerAndItsOldStreamIsEnded() {
+    WorkerRegistry registry = registry(Duration.ZERO);
+    List<io.grpc.Status> ended = new ArrayList<>();
+    registry.connected(hello("w0"), new WorkerStream(new StreamObserver<>() {
+      @Override
+      public void onNext(SchedulerMessage value) {}
+
+      @Override
+      public void onError(Throwable t) {
+        ended.add(io.grpc.Status.fromThrowable(t));
+      }
+
+      @Override
+      public void onCompleted() {}
+    }));
+    WorkerStream second = new WorkerStream(sink());
+    registry.connected(hello("w0"), second);
+    assertEquals(List.of("w0"), lost, "the first connection's running jobs are handed back");
+    assertEquals(io.grpc.Status.Code.ABORTED, ended.get(0).getCode());
+    assertEquals(1, registry.size());
+    assertEquals(List.of("w0"), storage.members().stream().map(ClusterStorage.Member::id).toList());
+    registry.gone("w0", second, "disconnected");
+    assertEquals(0, registry.size());
+    assertTrue(storage.members().isEmpty(), "the storage view follows the membership");
   }
 
   private static StreamObserver<SchedulerMessage> sink() {

@@ -4,7 +4,7 @@ import io.grpc.Status;
 import java.io.IOException;
 
 /** A storage call to another rex process failed; carries that process's gRPC status. */
-public final class RemoteStorageException extends IOException {
+public class RemoteStorageException extends IOException {
   private final Status status;
 
   public RemoteStorageException(Status status) {

@@ -5,8 +5,10 @@ import build.rex.storage.ac.ActionCache;
 import build.rex.storage.remote.GrpcActionCache;
 import build.rex.storage.remote.GrpcBlobStore;
 import io.grpc.Channel;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -28,7 +30,7 @@ public final class ClusterStorage implements AutoCloseable {
   private final ActionCache selfActionCache;
   private final ExecutorService calls = Executors.newCachedThreadPool(build.rex.storage.DaemonThreads.named("cluster-storage"));
   private final Repairer repairer;
-  private final ReplicatingBlobStore cas;
+  private final BlobStore cas;
   private final ReplicatingActionCache actionCache;
   private volatile Placement<BlobStore> casPlacement = Placement.empty();
   private volatile Placement<ActionCache> actionCachePlacement = Placement.empty();
@@ -48,8 +50,33 @@ public final class ClusterStorage implements AutoCloseable {
     this.selfCas = selfCas;
     this.selfActionCache = selfActionCache;
     this.repairer = new Repairer(new BlobCopier(repairRate), 4, 10_000);
-    this.cas = new ReplicatingBlobStore(() -> casPlacement, calls, repairer);
+    this.cas = replicated(() -> casPlacement, calls, repairer);
     this.actionCache = new ReplicatingActionCache(() -> actionCachePlacement, calls);
+  }
+
+  /**
+   * The cluster's CAS, as layers: each blob's owners (R members by rendezvous placement) are its
+   * mirrors, the r-th mirror a sharding of blobs by their r-th owner, so a batch costs one call
+   * per member and rank; reads the owners cannot serve look for a stray copy on the others.
+   */
+  static BlobStore replicated(java.util.function.Supplier<Placement<BlobStore>> placement,
+      java.util.concurrent.Executor calls, Repairer repairer) {
+    FanOut fanOut = new FanOut(calls);
+    MirroredBlobStore owners = new MirroredBlobStore(() -> {
+      int copies = placement.get().requireMembers().replicas();
+      List<BlobStore> ranks = new ArrayList<>(copies);
+      for (int rank = 0; rank < copies; rank++) {
+        int r = rank;
+        ranks.add(new ShardingBlobStore(digest -> {
+          // Membership may change within a call: with fewer owners now, the last takes the later ranks.
+          List<BlobStore> ownersNow = placement.get().requireMembers().owners(digest.getHash());
+          return ownersNow.get(Math.min(r, ownersNow.size() - 1));
+        }, fanOut));
+      }
+      return ranks;
+    }, fanOut, repairer);
+    return new StrayCopyLookup(owners, digest -> placement.get().requireMembers().others(digest.getHash()), fanOut,
+        repairer);
   }
 
   /** Takes a new membership; calls already running finish on the old one. */

@@ -27,14 +27,14 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The replicating store over three disk stores, without any network. */
-class ReplicatingBlobStoreTest {
+/** The cluster's CAS as composed by {@link ClusterStorage#replicated}, over three disk stores, without any network. */
+class ReplicatedCasTest {
   @TempDir Path dir;
   private final Map<String, BlobStore> members = new LinkedHashMap<>();
   private final ExecutorService calls = Executors.newCachedThreadPool();
   private Repairer repairer;
   private Placement<BlobStore> placement;
-  private ReplicatingBlobStore store;
+  private BlobStore store;
 
   @BeforeEach
   void threeMembers() throws IOException {
@@ -43,7 +43,7 @@ class ReplicatingBlobStoreTest {
     }
     placement = new Placement<>(members, Map.of(), 2);
     repairer = new Repairer(new BlobCopier(RateLimiter.unlimited()), 2, 100);
-    store = new ReplicatingBlobStore(() -> placement, calls, repairer);
+    store = ClusterStorage.replicated(() -> placement, calls, repairer);
   }
 
   @AfterEach
@@ -108,7 +108,7 @@ class ReplicatingBlobStoreTest {
     members.forEach((name, disk) -> verified.put(name,
         new build.rex.storage.verify.VerifyingBlobStore(disk, (DiskBlobStore) disk)));
     Placement<BlobStore> verifiedPlacement = new Placement<>(verified, Map.of(), 2);
-    ReplicatingBlobStore reading = new ReplicatingBlobStore(() -> verifiedPlacement, calls, repairer);
+    BlobStore reading = ClusterStorage.replicated(() -> verifiedPlacement, calls, repairer);
     for (boolean batch : new boolean[] {false, true}) {
       ByteString data = ByteString.copyFromUtf8("rots on the first owner, read " + (batch ? "in a batch" : "streamed"));
       Digest digest = Digests.of(data);
@@ -150,7 +150,7 @@ class ReplicatingBlobStoreTest {
     store.put(digest, blob(4));
     String down = placement.ownerNames(digest.getHash()).get(0);
     Map<String, BlobStore> withOneDown = new LinkedHashMap<>(members);
-    withOneDown.put(down, new UnreachableStore());
+    withOneDown.put(down, new TestStores.Unreachable());
     placement = new Placement<>(withOneDown, Map.of(), 2);
     assertEquals(Set.of(), store.findMissing(List.of(digest)));
     try (InputStream in = store.openRead(digest, 0)) {
@@ -165,25 +165,25 @@ class ReplicatingBlobStoreTest {
     assertEquals(io.grpc.Status.Code.UNAVAILABLE, e.status().getCode());
   }
 
-  /** A member that cannot be reached. */
-  private static final class UnreachableStore implements BlobStore {
-    private static IOException down() {
-      return new RemoteStorageException(io.grpc.Status.UNAVAILABLE.withDescription("down"));
+  @Test
+  void aBatchCostsOneCallPerMemberAndRankNotOnePerBlob() throws IOException {
+    Map<String, TestStores.Counting> counted = new LinkedHashMap<>();
+    members.forEach((name, disk) -> counted.put(name, new TestStores.Counting(disk)));
+    Placement<BlobStore> countedPlacement = new Placement<>(new LinkedHashMap<>(counted), Map.of(), 2);
+    BlobStore cas = ClusterStorage.replicated(() -> countedPlacement, calls, repairer);
+    Map<Digest, ByteString> batch = new LinkedHashMap<>();
+    for (int i = 0; i < 60; i++) {
+      batch.put(Digests.of(blob(1000 + i)), blob(1000 + i));
     }
-
-    @Override
-    public Set<Digest> findMissing(Collection<Digest> digests) throws IOException {
-      throw down();
+    assertEquals(Map.of(), cas.putBatch(batch));
+    assertEquals(batch, cas.getBatch(batch.keySet()));
+    assertEquals(Set.of(), cas.findMissing(batch.keySet()));
+    for (TestStores.Counting member : counted.values()) {
+      assertTrue(member.putBatchCalls.size() <= 2, "one putBatch per rank: " + member.putBatchCalls.size());
+      assertTrue(member.getBatchCalls.size() <= 1, "every blob found with its first owner");
+      assertTrue(member.findMissingCalls.size() <= 2, "one findMissing per rank");
     }
-
-    @Override
-    public InputStream openRead(Digest digest, long offset) throws IOException {
-      throw down();
-    }
-
-    @Override
-    public build.rex.storage.BlobWriter newWriter(Digest digest) throws IOException {
-      throw down();
-    }
+    assertEquals(120, counted.values().stream().mapToLong(m -> m.putBatchCalls.stream().mapToLong(Collection::size).sum())
+        .sum(), "each blob written to its two owners exactly");
   }
 }

@@ -6,11 +6,13 @@ import build.rex.storage.BlobWriter;
 import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -42,23 +44,37 @@ public final class ShardingBlobStore implements BlobStore {
     return parts;
   }
 
-  @Override
-  public Set<Digest> findMissing(Collection<Digest> digests) throws IOException {
-    // The empty blob is never missing: it needs no store.
-    Map<BlobStore, Set<Digest>> parts = split(digests.stream().filter(d -> d.getSizeBytes() != 0).toList());
-    Set<Digest> missing = new LinkedHashSet<>();
+  /** Each shard's answer to its part of a batch; the parts of shards that failed are unanswered. */
+  private record Answers<R>(List<R> values, Set<Digest> unanswered, IOException failure) {}
+
+  private interface PartCall<R> {
+    R apply(BlobStore shard, Set<Digest> part) throws IOException;
+  }
+
+  private <R> Answers<R> ask(Map<BlobStore, Set<Digest>> parts, PartCall<R> call) throws IOException {
+    List<R> values = new ArrayList<>();
     Set<Digest> unanswered = new HashSet<>();
     IOException failure = null;
-    for (var answer : fanOut.all(parts.keySet(), s -> s.findMissing(parts.get(s))).entrySet()) {
+    for (var answer : fanOut.all(parts.keySet(), s -> call.apply(s, parts.get(s))).entrySet()) {
       if (answer.getValue().ok()) {
-        missing.addAll(answer.getValue().value());
+        values.add(answer.getValue().value());
       } else {
         unanswered.addAll(parts.get(answer.getKey()));
         failure = answer.getValue().failure();
       }
     }
-    if (failure != null) {
-      throw PartlyAnsweredException.ofFindMissing(missing, unanswered, failure);
+    return new Answers<>(values, unanswered, failure);
+  }
+
+  @Override
+  public Set<Digest> findMissing(Collection<Digest> digests) throws IOException {
+    // The empty blob is never missing: it needs no store.
+    Answers<Set<Digest>> answers = ask(split(digests.stream().filter(d -> d.getSizeBytes() != 0).toList()),
+        BlobStore::findMissing);
+    Set<Digest> missing = new LinkedHashSet<>();
+    answers.values().forEach(missing::addAll);
+    if (answers.failure() != null) {
+      throw PartlyAnsweredException.ofFindMissing(missing, answers.unanswered(), answers.failure());
     }
     return missing;
   }
@@ -75,20 +91,11 @@ public final class ShardingBlobStore implements BlobStore {
 
   @Override
   public Map<Digest, ByteString> getBatch(Collection<Digest> digests) throws IOException {
-    Map<BlobStore, Set<Digest>> parts = split(digests);
+    Answers<Map<Digest, ByteString>> answers = ask(split(digests), BlobStore::getBatch);
     Map<Digest, ByteString> found = new HashMap<>();
-    Set<Digest> unanswered = new HashSet<>();
-    IOException failure = null;
-    for (var answer : fanOut.all(parts.keySet(), s -> s.getBatch(parts.get(s))).entrySet()) {
-      if (answer.getValue().ok()) {
-        found.putAll(answer.getValue().value());
-      } else {
-        unanswered.addAll(parts.get(answer.getKey()));
-        failure = answer.getValue().failure();
-      }
-    }
-    if (failure != null) {
-      throw PartlyAnsweredException.ofGetBatch(found, unanswered, failure);
+    answers.values().forEach(found::putAll);
+    if (answers.failure() != null) {
+      throw PartlyAnsweredException.ofGetBatch(found, answers.unanswered(), answers.failure());
     }
     return found;
   }

@@ -44,14 +44,14 @@ final class BenchCluster implements AutoCloseable {
     schedulerConfig.auth.anonymous = List.of("read", "write", "execute");
     schedulerConfig.cluster.grpc = new Endpoint("127.0.0.1", 0);
     schedulerConfig.cluster.tls = certificates.internalTls();
-    schedulerConfig.admin = new Endpoint("127.0.0.1", 0);
+    schedulerConfig.admin = new build.rex.server.AdminEndpoint("127.0.0.1", 0);
     schedulerConfig.cas.replicas = replicas;
     schedulerConfig.logLevel = "warn";
     scheduler = new SchedulerServer(schedulerConfig);
     for (int i = 0; i < workerCount; i++) {
       WorkerConfig workerConfig = new WorkerConfig();
       workerConfig.grpc = new Endpoint("127.0.0.1", 0);
-      workerConfig.admin = new Endpoint("127.0.0.1", 0);
+      workerConfig.admin = new build.rex.server.AdminEndpoint("127.0.0.1", 0);
       workerConfig.storage.path = dataDir.resolve("worker-" + i).toString();
       workerConfig.storage.maxSize = ByteSize.ofBytes(casBytes);
       workerConfig.storage.fsync = fsync;

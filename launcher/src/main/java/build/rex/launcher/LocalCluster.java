@@ -130,7 +130,7 @@ final class LocalCluster {
       Files.createDirectories(dir);
       SchedulerConfig config = new SchedulerConfig();
       config.grpc = new Endpoint("127.0.0.1", options.schedulerGrpcPort(i));
-      config.admin = new Endpoint("127.0.0.1", options.schedulerAdminPort(i));
+      config.admin = new build.rex.server.AdminEndpoint("127.0.0.1", options.schedulerAdminPort(i));
       if (options.tls()) {
         config.tls = certificates.publicTls();
         config.auth = certificates.auth();
@@ -151,7 +151,7 @@ final class LocalCluster {
       Files.createDirectories(dir);
       WorkerConfig config = new WorkerConfig();
       config.grpc = new Endpoint("127.0.0.1", options.workerGrpcPort(i));
-      config.admin = new Endpoint("127.0.0.1", options.workerAdminPort(i));
+      config.admin = new build.rex.server.AdminEndpoint("127.0.0.1", options.workerAdminPort(i));
       config.storage.path = dir.toString();
       config.storage.maxSize = options.casSize();
       config.cluster.workerId = "worker-" + i;

@@ -4,6 +4,7 @@ import build.rex.scheduler.cluster.AdminRoutes;
 import build.rex.scheduler.cluster.AdminService;
 import build.rex.scheduler.cluster.SchedulerPeers;
 import build.rex.scheduler.execution.Dispatcher;
+import build.rex.scheduler.execution.ExecutionMetrics;
 import build.rex.scheduler.execution.ExecutionService;
 import build.rex.scheduler.execution.OperationWatchdog;
 import build.rex.scheduler.execution.QueuedInputs;
@@ -11,8 +12,10 @@ import build.rex.scheduler.execution.OperationsService;
 import build.rex.scheduler.execution.PlatformMatcher;
 import build.rex.scheduler.execution.WorkerConnectionService;
 import build.rex.scheduler.execution.WorkerRegistry;
+import build.rex.scheduler.ui.UiRoutes;
 import build.rex.server.GrpcPort;
 import build.rex.server.PeerChannels;
+import build.rex.server.PeerTraffic;
 import build.rex.server.security.AccessPolicy;
 import build.rex.server.security.AuditLog;
 import build.rex.server.security.AuthInterceptor;
@@ -64,8 +67,9 @@ public final class SchedulerServer extends ServerProcess {
   public SchedulerServer(SchedulerConfig config) throws IOException {
     TlsCredentials tls = closeOnStop(new TlsCredentials());
     ChannelCredentials internalCredentials = tls.internalChannel(config.cluster.tls);
-    PeerChannels workerChannels = closeOnStop(new PeerChannels(internalCredentials));
-    PeerChannels schedulerChannels = closeOnStop(new PeerChannels(internalCredentials));
+    PeerChannels workerChannels = closeOnStop(new PeerChannels(internalCredentials, new PeerTraffic(metrics, "worker")));
+    PeerChannels schedulerChannels = closeOnStop(
+        new PeerChannels(internalCredentials, new PeerTraffic(metrics, "scheduler")));
     SchedulerStorage stores = closeOnStop(SchedulerStorage.open(config, workerChannels, metrics));
     storage = stores.cluster;
     BlobStore cas = stores.cas;
@@ -87,7 +91,7 @@ public final class SchedulerServer extends ServerProcess {
     dispatcher = new Dispatcher(new PlatformMatcher(Set.copyOf(config.execution.numericProperties),
         Set.copyOf(config.execution.ignoredProperties)), executionSettings, () -> advertised, sweeper, publisher,
         WorkerRegistry.Settings.of(config.cas.replicas, Duration.ofSeconds(config.execution.workerLostAfterSeconds)),
-        storage::update);
+        storage::update, new ExecutionMetrics(metrics));
     registry = dispatcher.workers();
     OperationWatchdog watchdog = new OperationWatchdog(dispatcher, metrics);
     every(sweeper, 1, dispatcher::sweep);
@@ -100,6 +104,8 @@ public final class SchedulerServer extends ServerProcess {
     Gauge.builder("rex.execution.queued", dispatcher, Dispatcher::queued).register(metrics);
     Gauge.builder("rex.executors.connected", registry, WorkerRegistry::executors).register(metrics);
     Gauge.builder("rex.workers.connected", registry, WorkerRegistry::size).register(metrics);
+    Gauge.builder("rex.executors.running", registry, WorkerRegistry::busyExecutors)
+        .description("Executors of connected workers running an action for this scheduler").register(metrics);
     for (Dispatcher.Ending ending : Dispatcher.Ending.values()) {
       FunctionCounter.builder("rex.execution.attempts.ended", dispatcher, d -> d.endings(ending))
           .description("Attempts that ended without a result, by why; each is queued again or given up on")
@@ -129,6 +135,12 @@ public final class SchedulerServer extends ServerProcess {
             new AdminService(registry))));
     advertised = config.cluster.grpc.advertised(config.cluster.advertiseAddress, internalPort());
     new AdminRoutes(dispatcher).install(this::adminRoute);
+    UiRoutes ui = new UiRoutes(adminServer().access(), dispatcher, cas, actionCache, peers, new UiRoutes.CacheTotals(
+        () -> (long) metrics.counter("rex.action_cache.requests", "result", "hit").count(),
+        () -> (long) (metrics.counter("rex.action_cache.requests", "result", "hit").count()
+            + metrics.counter("rex.action_cache.requests", "result", "miss").count())));
+    ui.install(adminServer());
+    every(sweeper, UiRoutes.CACHE_SAMPLE_SECONDS, ui::sample);
   }
 
   /** Runs a periodic task; one that fails is logged and runs again next time (a timer would stop it for good). */

@@ -66,44 +66,32 @@ class ExecutionProtocolTest {
     stack.close();
   }
 
+  private ReapiClient client() {
+    return new ReapiClient(stack.channel);
+  }
+
   private Digest upload(Message message) {
-    return upload(message.toByteString());
+    return client().upload(message);
   }
 
   private Digest upload(ByteString blob) {
-    ContentAddressableStorageGrpc.newBlockingStub(stack.channel).batchUpdateBlobs(BatchUpdateBlobsRequest.newBuilder()
-        .addRequests(BatchUpdateBlobsRequest.Request.newBuilder().setDigest(Digests.of(blob)).setData(blob)).build());
-    return Digests.of(blob);
+    return client().upload(blob);
   }
 
-  /** An action running {@code sh -c script} on an input root with one file, in.txt. */
   private Action shellAction(String script, String... outputs) {
-    Command command = Command.newBuilder().addArguments("/bin/sh").addArguments("-c").addArguments(script)
-        .addEnvironmentVariables(Command.EnvironmentVariable.newBuilder().setName("PATH").setValue("/usr/bin:/bin"))
-        .addAllOutputPaths(List.of(outputs)).build();
-    Directory root = Directory.newBuilder().addFiles(FileNode.newBuilder().setName("in.txt")
-        .setDigest(upload(ByteString.copyFromUtf8("input\n")))).build();
-    return Action.newBuilder().setCommandDigest(upload(command)).setInputRootDigest(upload(root)).build();
+    return client().shellAction(script, outputs);
   }
 
   private Iterator<Operation> execute(Action action, int priority, boolean skipCache) {
-    return ExecutionGrpc.newBlockingStub(stack.channel).execute(ExecuteRequest.newBuilder()
-        .setActionDigest(upload(action)).setSkipCacheLookup(skipCache)
-        .setExecutionPolicy(ExecutionPolicy.newBuilder().setPriority(priority)).build());
+    return client().execute(action, priority, skipCache);
   }
 
   private static Operation last(Iterator<Operation> stream) {
-    Operation last = null;
-    while (stream.hasNext()) {
-      last = stream.next();
-    }
-    return last;
+    return ReapiClient.last(stream);
   }
 
   private static ExecuteResponse response(Operation operation) throws Exception {
-    assertTrue(operation.getDone());
-    assertFalse(operation.hasError(), "errors go into ExecuteResponse.status, never Operation.error");
-    return operation.getResponse().unpack(ExecuteResponse.class);
+    return ReapiClient.response(operation);
   }
 
   private ByteString blob(Digest digest) throws Exception {

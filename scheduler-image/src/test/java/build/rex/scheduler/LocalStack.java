@@ -84,7 +84,7 @@ final class LocalStack implements AutoCloseable {
     schedulerConfig.cluster.schedulers.addresses = List.of("127.0.0.1:" + internalPort);
     schedulerConfig.execution.defaultTimeoutSeconds = 300;
     schedulerConfig.execution.maxTimeoutSeconds = 600;
-    schedulerConfig.admin = new Endpoint("127.0.0.1", 0);
+    schedulerConfig.admin = new build.rex.server.AdminEndpoint("127.0.0.1", 0);
     schedulerConfig.cas.replicas = replicas;
     customize.accept(schedulerConfig);
     schedulerConfig.validate();
@@ -105,7 +105,7 @@ final class LocalStack implements AutoCloseable {
   WorkerServer startWorker(int i) throws Exception {
     WorkerConfig workerConfig = new WorkerConfig();
     workerConfig.grpc = new Endpoint("127.0.0.1", i < workerPorts.size() ? workerPorts.get(i) : 0);
-    workerConfig.admin = new Endpoint("127.0.0.1", 0);
+    workerConfig.admin = new build.rex.server.AdminEndpoint("127.0.0.1", 0);
     workerConfig.storage.path = dataDir.resolve("worker-" + i).toString();
     workerConfig.storage.maxSize = ByteSize.ofBytes(casBytes);
     workerConfig.storage.fsync = false;

@@ -1,7 +1,7 @@
 package build.rex.server;
 
 /** Where a server listens. */
-public final class Endpoint implements Validated {
+public class Endpoint implements Validated {
   public String host = "0.0.0.0";
   public int port;
 

@@ -27,7 +27,8 @@ public final class GrpcServerFactory {
         .flowControlWindow(FLOW_CONTROL_WINDOW_BYTES)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
-        .addStreamTracerFactory(metrics);
+        .addStreamTracerFactory(metrics)
+        .intercept(new RequestMetadatas.Interceptor());
     port.services().forEach(builder::addService);
     return builder.build().start();
   }

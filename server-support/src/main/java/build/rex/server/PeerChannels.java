@@ -16,19 +16,33 @@ import java.util.concurrent.TimeUnit;
 public final class PeerChannels implements AutoCloseable {
   private final Map<String, ManagedChannel> channels = new HashMap<>();
   private final ChannelCredentials credentials;
+  private final io.grpc.ClientInterceptor[] interceptors;
   private boolean closed;
 
   public PeerChannels(ChannelCredentials credentials) {
+    this(credentials, new io.grpc.ClientInterceptor[0]);
+  }
+
+  /** @param interceptors on every call to a peer (traffic counts, trace context) */
+  public PeerChannels(ChannelCredentials credentials, io.grpc.ClientInterceptor... interceptors) {
     this.credentials = credentials;
+    this.interceptors = interceptors;
+  }
+
+  private ManagedChannel openPeer(String target) {
+    return builder(target, credentials).intercept(interceptors).build();
   }
 
   /** A channel with rex's message and flow-control limits and keepalives. */
   public static ManagedChannel open(String target, ChannelCredentials credentials) {
+    return builder(target, credentials).build();
+  }
+
+  private static NettyChannelBuilder builder(String target, ChannelCredentials credentials) {
     return NettyChannelBuilder.forTarget(target, credentials)
         .maxInboundMessageSize(GrpcServerFactory.MAX_INBOUND_MESSAGE_BYTES)
         .flowControlWindow(GrpcServerFactory.FLOW_CONTROL_WINDOW_BYTES)
-        .keepAliveTime(30, TimeUnit.SECONDS)
-        .build();
+        .keepAliveTime(30, TimeUnit.SECONDS);
   }
 
   /**
@@ -47,7 +61,7 @@ public final class PeerChannels implements AutoCloseable {
     if (closed) {
       return open(address, credentials).shutdownNow();
     }
-    return channels.computeIfAbsent(address, target -> open(target, credentials));
+    return channels.computeIfAbsent(address, this::openPeer);
   }
 
   /** Closes the channels of every address not in {@code addresses}. */

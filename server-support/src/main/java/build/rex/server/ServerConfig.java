@@ -8,14 +8,14 @@ public abstract class ServerConfig implements Validated {
 
   /** The gRPC port. */
   public Endpoint grpc;
-  /** The admin HTTP port: /metrics, /healthz, /readyz. */
-  public Endpoint admin;
+  /** The admin HTTP port: /metrics, /healthz, /readyz, and the component's API and UI. */
+  public AdminEndpoint admin;
   /** One of error, warn, info, debug, trace. */
   public String logLevel = "info";
 
   protected ServerConfig(int grpcPort, int adminPort) {
     grpc = new Endpoint("0.0.0.0", grpcPort);
-    admin = new Endpoint("0.0.0.0", adminPort);
+    admin = new AdminEndpoint("0.0.0.0", adminPort);
   }
 
   @Override

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  */
 public abstract class ServerProcess implements ServerMain.RunningServer {
   private static final long DRAIN_SECONDS = 10;
-  protected final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  protected final PrometheusMeterRegistry metrics = JvmMeters.bind(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
   private final List<AutoCloseable> resources = new ArrayList<>();
   private final List<Runnable> endStreams = new ArrayList<>();
   private AdminServer admin;
@@ -43,6 +43,11 @@ public abstract class ServerProcess implements ServerMain.RunningServer {
     readyWhen = condition;
   }
 
+  /** The admin port, for components that add routes of both kinds; after {@link #serve}. */
+  protected AdminServer adminServer() {
+    return admin;
+  }
+
   /** Adds a route to the admin port; call after {@link #serve}. */
   protected void adminRoute(String path, com.sun.net.httpserver.HttpHandler handler) {
     admin.route(path, handler);
@@ -50,7 +55,10 @@ public abstract class ServerProcess implements ServerMain.RunningServer {
 
   /** Opens the admin port, then the gRPC ports, the main one first. */
   protected void serve(Endpoint adminEndpoint, GrpcPort... ports) throws IOException {
-    admin = new AdminServer(adminEndpoint, metrics, () -> ready && readyWhen.getAsBoolean()).start();
+    build.rex.server.security.AdminAccess access = adminEndpoint instanceof AdminEndpoint a && !a.tokensFile.isEmpty()
+        ? build.rex.server.security.AdminAccess.tokens(java.nio.file.Path.of(a.tokensFile))
+        : build.rex.server.security.AdminAccess.open();
+    admin = new AdminServer(adminEndpoint, metrics, () -> ready && readyWhen.getAsBoolean(), access).start();
     GrpcMetrics grpcMetrics = new GrpcMetrics(metrics);
     for (GrpcPort port : ports) {
       grpc.add(GrpcServerFactory.start(port, grpcMetrics));

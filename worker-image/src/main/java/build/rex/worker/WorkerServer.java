@@ -3,6 +3,7 @@ package build.rex.worker;
 import build.rex.server.AdminServer;
 import build.rex.server.GrpcPort;
 import build.rex.server.PeerChannels;
+import build.rex.server.PeerTraffic;
 import build.rex.server.security.TlsCredentials;
 import io.grpc.ChannelCredentials;
 import build.rex.server.ServerProcess;
@@ -15,6 +16,7 @@ import build.rex.storage.service.CasService;
 import build.rex.storage.service.CasSettings;
 import build.rex.v1.Executor;
 import build.rex.v1.Hello;
+import build.rex.v1.StorageFigures;
 import build.rex.worker.cluster.Drainer;
 import build.rex.worker.cluster.MembershipView;
 import build.rex.worker.cluster.Replicator;
@@ -63,7 +65,7 @@ public final class WorkerServer extends ServerProcess {
     workerId = config.cluster.workerId.isEmpty() ? InetAddress.getLocalHost().getHostName() : config.cluster.workerId;
     TlsCredentials tls = closeOnStop(new TlsCredentials());
     ChannelCredentials internalCredentials = tls.internalChannel(config.cluster.tls);
-    PeerChannels peers = closeOnStop(new PeerChannels(internalCredentials));
+    PeerChannels peers = closeOnStop(new PeerChannels(internalCredentials, new PeerTraffic(metrics, "worker")));
     RateLimiter copyRate = new RateLimiter(config.cluster.replicationBandwidth.bytes());
     storage = closeOnStop(new ClusterStorage(peers::get, peers::retainOnly, workerId, own.cas, own.actionCache, copyRate));
     java.util.concurrent.ExecutorService restores = java.util.concurrent.Executors.newSingleThreadExecutor(
@@ -91,16 +93,22 @@ public final class WorkerServer extends ServerProcess {
     }
     hello = Hello.newBuilder().setWorkerId(workerId).addAllExecutors(executors)
         .setStorageEndpoint(config.grpc.advertised(config.cluster.advertiseAddress, grpcPort())).build();
-    links = new SchedulerLinks(config.cluster.schedulers, closeOnStop(new PeerChannels(internalCredentials)),
+    links = new SchedulerLinks(config.cluster.schedulers,
+        closeOnStop(new PeerChannels(internalCredentials, new PeerTraffic(metrics, "scheduler"))),
         () -> hello);
     pool = config.execution.enabled ? closeOnStop(startExecution(config, root, executors)) : null;
     closeOnStop(links);
     drainer = new Drainer(workerId, pool, replicator, storage, message -> links.broadcast(null, message));
-    links.start(pool, new MembershipView(storage, replicator::membershipChanged), drainer);
+    links.start(pool, new MembershipView(storage, replicator::membershipChanged), drainer,
+        () -> StorageFigures.newBuilder().setCasBytes(own.disk.sizeBytes()).setCasBlobs(own.disk.blobCount())
+            .setCasCapacityBytes(own.disk.settings().capacityBytes())
+            .setUnderReplicatedBlobs(replicator.underReplicated()).build());
     registerMetrics();
     adminRoute("/drain", exchange -> {
       if (exchange.getRequestMethod().equals("POST")) {
         drainer.start();
+      } else if (exchange.getRequestMethod().equals("DELETE")) {
+        drainer.undo();
       }
       AdminServer.respond(exchange, 200, "application/json",
           JsonFormat.printer().includingDefaultValueFields().print(drainer.status()) + "\n");

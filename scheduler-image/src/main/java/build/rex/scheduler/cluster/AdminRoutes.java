@@ -14,7 +14,8 @@ import java.util.function.BiConsumer;
 
 /**
  * The admin port's view of the workers, as JSON (the same messages as the gRPC AdminService):
- * {@code GET /workers} lists them, {@code POST /workers/<id>/drain} starts a drain and answers
+ * {@code GET /workers} lists them, {@code POST /workers/<id>/drain} starts a drain ({@code DELETE}
+ * undoes it) and answers
  * the worker's state; poll it (or GET /workers) until {@code drained} is true. {@code GET
  * /operations} lists the operations this scheduler holds, each with its history.
  */
@@ -53,12 +54,12 @@ public final class AdminRoutes {
       return;
     }
     if (path.startsWith("/workers/") && path.endsWith("/drain")) {
-      if (!method.equals("POST")) {
-        AdminServer.respond(exchange, 405, "text/plain", "use POST to drain a worker\n");
+      if (!method.equals("POST") && !method.equals("DELETE")) {
+        AdminServer.respond(exchange, 405, "text/plain", "use POST to drain a worker, DELETE to stop draining it\n");
         return;
       }
       String id = path.substring("/workers/".length(), path.length() - "/drain".length());
-      var info = registry.drain(id);
+      var info = registry.drain(id, method.equals("DELETE"));
       if (info.isPresent()) {
         json(exchange, 200, info.get());
       } else {

@@ -25,7 +25,7 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
 
   @Override
   public void drainWorker(DrainWorkerRequest request, StreamObserver<WorkerInfo> response) {
-    registry.drain(request.getWorkerId()).ifPresentOrElse(info -> {
+    registry.drain(request.getWorkerId(), request.getUndo()).ifPresentOrElse(info -> {
       response.onNext(info);
       response.onCompleted();
     }, () -> response.onError(Status.NOT_FOUND.withDescription("no worker '" + request.getWorkerId()

@@ -28,6 +28,11 @@ public final class SchedulerPeers {
     return self.get();
   }
 
+  /** Every scheduler of the cluster, as discovery finds them now. */
+  public Set<String> all() {
+    return discovery.resolve();
+  }
+
   /**
    * The channel to {@code owner} when that is another scheduler that is still part of the
    * cluster; never an address that only the client named.

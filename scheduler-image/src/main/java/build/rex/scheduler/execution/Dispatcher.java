@@ -6,6 +6,7 @@ import build.bazel.remote.execution.v2.Digest;
 import build.bazel.remote.execution.v2.Directory;
 import build.bazel.remote.execution.v2.ExecuteResponse;
 import build.bazel.remote.execution.v2.Platform;
+import build.bazel.remote.execution.v2.RequestMetadata;
 import build.rex.scheduler.execution.WorkerRegistry.ConnectedWorker;
 import build.rex.scheduler.execution.Job.Attempt;
 import build.rex.scheduler.execution.Job.State;
@@ -77,7 +78,22 @@ public final class Dispatcher {
     }
   }
 
+  /** Told of what happens to actions, for metrics; called under the Dispatcher's lock, so it must be quick. */
+  public interface Observer {
+    Observer NONE = new Observer() {};
+
+    /** An executor of this platform took an action that had waited this long in the queue. */
+    default void assigned(Platform executor, long queuedNanos) {}
+
+    /** An action ran on an executor of this platform, with the worker's timings. */
+    default void ran(Platform executor, build.bazel.remote.execution.v2.ExecutedActionMetadata metadata) {}
+
+    /** An execution ended with this response (a cached one included). */
+    default void completed(ExecuteResponse response) {}
+  }
+
   private final PlatformMatcher matcher;
+  private final Observer observer;
   private final ExecutionSettings settings;
   private final Supplier<String> owner;
   private final ScheduledExecutorService timer;
@@ -99,16 +115,18 @@ public final class Dispatcher {
   public Dispatcher(PlatformMatcher matcher, ExecutionSettings settings, Supplier<String> owner,
       ScheduledExecutorService timer, Executor publisher) {
     this(matcher, settings, owner, timer, publisher, WorkerRegistry.Settings.of(1, java.time.Duration.ofSeconds(30)),
-        (members, replicas) -> { });
+        (members, replicas) -> { }, Observer.NONE);
   }
 
   /**
    * @param membership how the connected workers are kept ({@link WorkerRegistry})
    * @param placement told of every change of membership
+   * @param observer told of assignments, runs and completions
    */
   public Dispatcher(PlatformMatcher matcher, ExecutionSettings settings, Supplier<String> owner,
       ScheduledExecutorService timer, Executor publisher, WorkerRegistry.Settings membership,
-      WorkerRegistry.Placement placement) {
+      WorkerRegistry.Placement placement, Observer observer) {
+    this.observer = observer;
     this.workers = new WorkerRegistry(this, membership, placement, this::lose);
     this.matcher = matcher;
     this.settings = settings;
@@ -156,13 +174,13 @@ public final class Dispatcher {
 
   /** Queues an execution, or joins an identical one already in flight. */
   public synchronized Job submit(ActionKey key, Action action, Command command, Platform platform, int priority,
-      Map<Digest, Directory> inputDirectories) {
+      Map<Digest, Directory> inputDirectories, RequestMetadata requester) {
     Job running = action.getDoNotCache() ? null : jobs.inFlight(key);
     if (running != null) {
       return running;
     }
     Job job = new Job(OperationName.create(key, owner.get()).toString(), key, action, command, platform, priority,
-        sequence.incrementAndGet(), Timestamps.now(), holdable(inputDirectories));
+        sequence.incrementAndGet(), Timestamps.now(), holdable(inputDirectories), requester);
     heldTreeBytes += job.treeBytes();
     jobs.add(job, !action.getDoNotCache());
     queue.add(job);
@@ -175,12 +193,12 @@ public final class Dispatcher {
    * is queued again here under a new name of this scheduler's, and the old name leads to it.
    */
   public synchronized Job adopt(OperationName name, Action action, Command command, Platform platform,
-      Map<Digest, Directory> inputDirectories) {
+      Map<Digest, Directory> inputDirectories, RequestMetadata requester) {
     Job known = find(name.toString());
     if (known != null) {
       return known;
     }
-    Job job = submit(name.key(), action, command, platform, 0, inputDirectories);
+    Job job = submit(name.key(), action, command, platform, 0, inputDirectories, requester);
     jobs.adopt(name.toString(), job);
     log.info("took over operation {} (its scheduler is gone) as {}", name, job.name);
     return job;
@@ -263,6 +281,10 @@ public final class Dispatcher {
       endAttempt(job, Ending.STORAGE_UNREACHABLE, workerId + ": " + response.getStatus().getMessage());
       return null;
     }
+    ConnectedWorker worker = workers.get(workerId);
+    if (worker != null) {
+      observer.ran(worker.executors.get(job.attempt.executor()), response.getResult().getExecutionMetadata());
+    }
     detach(job);
     job.pendingResult = response;
     move(job, State.STORING_RESULT, "finished on " + workerId);
@@ -283,6 +305,9 @@ public final class Dispatcher {
    */
   public synchronized void heartbeat(String workerId, Heartbeat heartbeat) {
     ConnectedWorker worker = workers.get(workerId);
+    if (worker != null && heartbeat.hasStorage()) {
+      worker.storage = heartbeat.getStorage();
+    }
     if (worker == null || !heartbeat.getCarriesState()) {
       return;
     }
@@ -451,6 +476,7 @@ public final class Dispatcher {
     jobs.completed(job);
     heldTreeBytes -= job.dropTree();
     if (job.complete(response, why)) {
+      observer.completed(response);
       publisher.execute(job::publish);
     }
   }
@@ -492,6 +518,9 @@ public final class Dispatcher {
     for (ConnectedWorker worker : workers.all()) {
       for (String executor : worker.free) {
         if (matcher.satisfies(job.platform, worker.executors.get(executor))) {
+          observer.assigned(worker.executors.get(executor), job.nanosInState());
+          job.lastWorker = worker.id;
+          job.lastPlatform = ExecutionMetrics.label(worker.executors.get(executor));
           worker.free.remove(executor);
           worker.running.put(executor, job);
           job.attempt = new Attempt(++attempts, worker.id, executor);
@@ -532,6 +561,10 @@ public final class Dispatcher {
           .setFailedAttempts(job.failedAttempts).setWatchers(job.watcherCount()).addAllHistory(job.history()));
     }
     return report.build();
+  }
+
+  Observer observer() {
+    return observer;
   }
 
   /** Attempts that ended without a result, for one reason. */

@@ -13,6 +13,7 @@ import build.bazel.remote.execution.v2.ExecutionStage;
 import build.bazel.remote.execution.v2.Platform;
 import build.bazel.remote.execution.v2.WaitExecutionRequest;
 import build.rex.scheduler.cluster.SchedulerPeers;
+import build.rex.server.RequestMetadatas;
 import build.rex.storage.BlobStore;
 import build.rex.storage.Digests;
 import build.rex.storage.InputTreeValidator;
@@ -96,7 +97,7 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
         return;
       }
       dispatcher.submit(key, action.action, action.command, action.platform, request.getExecutionPolicy().getPriority(),
-          action.inputs.directoriesUpTo(INLINE_TREE_BYTES)).watch(response);
+          action.inputs.directoriesUpTo(INLINE_TREE_BYTES), RequestMetadatas.current()).watch(response);
     } catch (MissingInputsException e) {
       response.onError(Statuses.exception(Statuses.missingBlobs(e.missing, e.getMessage())));
     } catch (Exception e) {
@@ -148,9 +149,10 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
     }
   }
 
-  private static boolean answeredFromCache(Optional<ActionResult> cached, ActionKey key, String name,
+  private boolean answeredFromCache(Optional<ActionResult> cached, ActionKey key, String name,
       StreamObserver<Operation> response) {
     if (cached.isPresent()) {
+      dispatcher.observer().completed(ExecuteResponse.newBuilder().setResult(cached.get()).setCachedResult(true).build());
       response.onNext(cachedOperation(name, key, cached.get()));
       response.onCompleted();
     }
@@ -260,7 +262,7 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
       }
       Prepared action = prepare(name.key());
       dispatcher.adopt(name, action.action, action.command, action.platform,
-          action.inputs.directoriesUpTo(INLINE_TREE_BYTES)).watch(response);
+          action.inputs.directoriesUpTo(INLINE_TREE_BYTES), RequestMetadatas.current()).watch(response);
     } catch (MissingInputsException e) {
       response.onError(Status.NOT_FOUND.withDescription("operation '" + name + "' cannot be carried on: "
           + e.getMessage() + "; call Execute again").asRuntimeException());

@@ -9,6 +9,7 @@ import build.bazel.remote.execution.v2.ExecuteOperationMetadata;
 import build.bazel.remote.execution.v2.ExecuteResponse;
 import build.bazel.remote.execution.v2.ExecutionStage;
 import build.bazel.remote.execution.v2.Platform;
+import build.bazel.remote.execution.v2.RequestMetadata;
 import build.rex.storage.ac.ActionKey;
 import com.google.longrunning.Operation;
 import com.google.protobuf.Any;
@@ -35,7 +36,7 @@ public final class Job {
    * or declined the assignment, or could not reach its storage) goes back to QUEUED, through
    * RETRY_WAIT when it should wait first. Nothing leaves COMPLETED.
    */
-  enum State {
+  public enum State {
     QUEUED, RETRY_WAIT, ASSIGNED, RUNNING, STORING_RESULT, COMPLETED;
 
     boolean mayBecome(State next) {
@@ -70,6 +71,11 @@ public final class Job {
   final int priority;
   final long sequence;
   final Timestamp queued;
+  /** Who asked first (Bazel's RequestMetadata: tool, invocation, target); empty when not sent. */
+  final RequestMetadata requester;
+  /** The worker and executor platform of the latest attempt, kept after it ends, for people. */
+  volatile String lastWorker = "";
+  volatile String lastPlatform = "";
   /**
    * The input tree's Directory messages by digest, root first, when small enough to travel with
    * the assignment (and the scheduler had room to hold it); dropped when the job completes.
@@ -90,7 +96,8 @@ public final class Job {
   private final List<StreamObserver<Operation>> watchers = new ArrayList<>();
 
   Job(String name, ActionKey key, Action action, Command command, Platform platform, int priority, long sequence,
-      Timestamp queued, Map<Digest, Directory> inputDirectories) {
+      Timestamp queued, Map<Digest, Directory> inputDirectories, RequestMetadata requester) {
+    this.requester = requester;
     this.name = name;
     this.key = key;
     this.action = action;
@@ -125,6 +132,48 @@ public final class Job {
 
   public String name() {
     return name;
+  }
+
+  public ActionKey key() {
+    return key;
+  }
+
+  public Action action() {
+    return action;
+  }
+
+  public Command command() {
+    return command;
+  }
+
+  public Platform platform() {
+    return platform;
+  }
+
+  public int priority() {
+    return priority;
+  }
+
+  public Timestamp queuedAt() {
+    return queued;
+  }
+
+  public RequestMetadata requester() {
+    return requester;
+  }
+
+  public String lastWorker() {
+    return lastWorker;
+  }
+
+  /** The platform of the executor of the latest attempt, as a label ("" before any). */
+  public String lastPlatform() {
+    return lastPlatform;
+  }
+
+  /** The response it completed with; null while it runs. */
+  public synchronized ExecuteResponse response() {
+    return response;
   }
 
   public synchronized State state() {

@@ -4,10 +4,12 @@ import build.bazel.remote.execution.v2.Platform;
 import build.rex.scheduler.cluster.WorkerStream;
 import build.rex.storage.replication.ClusterStorage;
 import build.rex.v1.DrainRequest;
+import build.rex.v1.ExecutorInfo;
 import build.rex.v1.Hello;
 import build.rex.v1.Member;
 import build.rex.v1.Membership;
 import build.rex.v1.SchedulerMessage;
+import build.rex.v1.StorageFigures;
 import build.rex.v1.WorkerInfo;
 import build.rex.v1.WorkerStatus;
 import io.grpc.Status;
@@ -67,6 +69,8 @@ public final class WorkerRegistry {
     final Map<String, Job> running = new HashMap<>();
     WorkerStatus status;
     long lastSeenNanos;
+    /** As of its last heartbeat. */
+    StorageFigures storage = StorageFigures.getDefaultInstance();
 
     ConnectedWorker(Hello hello, WorkerStream stream, long now) {
       this.hello = hello;
@@ -180,14 +184,19 @@ public final class WorkerRegistry {
 
   /** Asks a worker to drain; empty when no such worker is connected. */
   public Optional<WorkerInfo> drain(String workerId) {
+    return drain(workerId, false);
+  }
+
+  /** Asks a worker to drain, or with {@code undo} to stop draining; empty when no such worker is connected. */
+  public Optional<WorkerInfo> drain(String workerId, boolean undo) {
     synchronized (lock) {
       ConnectedWorker worker = workers.get(workerId);
       if (worker == null) {
         return Optional.empty();
       }
-      if (!worker.status.getDraining()) {
-        log.info("draining worker {} on request", workerId);
-        worker.stream.send(SchedulerMessage.newBuilder().setDrain(DrainRequest.getDefaultInstance()).build());
+      if (worker.status.getDraining() == undo) {
+        log.info("{} worker {} on request", undo ? "undraining" : "draining", workerId);
+        worker.stream.send(SchedulerMessage.newBuilder().setDrain(DrainRequest.newBuilder().setUndo(undo)).build());
       }
       return Optional.of(info(worker));
     }
@@ -201,7 +210,13 @@ public final class WorkerRegistry {
   }
 
   private static WorkerInfo info(ConnectedWorker worker) {
-    return WorkerInfo.newBuilder()
+    WorkerInfo.Builder info = WorkerInfo.newBuilder();
+    worker.executors.forEach((id, platform) -> {
+      Job job = worker.running.get(id);
+      info.addExecutorList(ExecutorInfo.newBuilder().setExecutorId(id).setPlatform(ExecutionMetrics.label(platform))
+          .setOperation(job == null ? "" : job.name));
+    });
+    return info
         .setWorkerId(worker.id)
         .setAddress(worker.hello.getStorageEndpoint())
         .setExecutors(worker.executors.size())
@@ -209,6 +224,7 @@ public final class WorkerRegistry {
         .setDraining(worker.status.getDraining())
         .setDrained(worker.status.getDrained())
         .setDetail(worker.status.getDetail())
+        .setStorage(worker.storage)
         .build();
   }
 
@@ -243,6 +259,13 @@ public final class WorkerRegistry {
   public int executors() {
     synchronized (lock) {
       return workers.values().stream().mapToInt(w -> w.executors.size()).sum();
+    }
+  }
+
+  /** Executors of connected workers running an action for this scheduler. */
+  public int busyExecutors() {
+    synchronized (lock) {
+      return workers.values().stream().mapToInt(w -> w.running.size()).sum();
     }
   }
 

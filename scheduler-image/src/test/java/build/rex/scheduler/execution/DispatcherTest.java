@@ -69,6 +69,8 @@ class DispatcherTest {
   }
 
   private static final ActionKey KEY = new ActionKey("", digest('a'));
+  private static final build.bazel.remote.execution.v2.RequestMetadata NOBODY =
+      build.bazel.remote.execution.v2.RequestMetadata.getDefaultInstance();
 
   private static Digest digest(char c) {
     return Digest.newBuilder().setHash(String.valueOf(c).repeat(64)).setSizeBytes(1).build();
@@ -91,7 +93,7 @@ class DispatcherTest {
 
   private Job submit(ActionKey key, boolean doNotCache) {
     return dispatcher.submit(key, Action.newBuilder().setDoNotCache(doNotCache).build(), Command.getDefaultInstance(),
-        Platform.getDefaultInstance(), 0, java.util.Map.of());
+        Platform.getDefaultInstance(), 0, java.util.Map.of(), NOBODY);
   }
 
   private List<Assignment> assignments(String worker) {
@@ -360,10 +362,10 @@ class DispatcherTest {
     connect("w");
     OperationName old = OperationName.create(KEY, "10.0.0.2:8981");
     Job job = dispatcher.adopt(old, Action.getDefaultInstance(), Command.getDefaultInstance(),
-        Platform.getDefaultInstance(), java.util.Map.of());
+        Platform.getDefaultInstance(), java.util.Map.of(), NOBODY);
     assertSame(job, dispatcher.find(old.toString()));
     assertSame(job, dispatcher.adopt(old, Action.getDefaultInstance(), Command.getDefaultInstance(),
-        Platform.getDefaultInstance(), java.util.Map.of()), "a second WaitExecution finds the same job");
+        Platform.getDefaultInstance(), java.util.Map.of(), NOBODY), "a second WaitExecution finds the same job");
     assertEquals("10.0.0.1:8981", OperationName.parse(job.name()).orElseThrow().owner());
     assertEquals(KEY, OperationName.parse(job.name()).orElseThrow().key());
     assertSame(job, submit(KEY, false), "and it merges with Execute calls for the same action");
@@ -453,9 +455,9 @@ class DispatcherTest {
     connect("w1");
     Job running = dispatcher.submit(new ActionKey("", digest('x')), action.toBuilder().setInputRootDigest(digest('s')).build(),
         Command.getDefaultInstance(), Platform.getDefaultInstance(), 0, java.util.Map.of(digest('s'),
-            Directory.newBuilder().addFiles(build.bazel.remote.execution.v2.FileNode.newBuilder().setName("o").setDigest(other)).build()));
+            Directory.newBuilder().addFiles(build.bazel.remote.execution.v2.FileNode.newBuilder().setName("o").setDigest(other)).build()), NOBODY);
     Job queued = dispatcher.submit(KEY, action, Command.getDefaultInstance(), Platform.getDefaultInstance(), 0,
-        java.util.Map.of(digest('r'), root));
+        java.util.Map.of(digest('r'), root), NOBODY);
     assertEquals(State.ASSIGNED, running.state());
     assertEquals(State.QUEUED, queued.state());
     List<java.util.Collection<Digest>> asked = new CopyOnWriteArrayList<>();
@@ -487,9 +489,9 @@ class DispatcherTest {
     Digest tree = Digest.newBuilder().setHash("d".repeat(64)).setSizeBytes(100).build();
     Map<Digest, Directory> directories = Map.of(tree, Directory.getDefaultInstance());
     Job first = dispatcher.submit(new ActionKey("", digest('1')), Action.getDefaultInstance(), Command.getDefaultInstance(),
-        Platform.getDefaultInstance(), 0, directories);
+        Platform.getDefaultInstance(), 0, directories, NOBODY);
     Job second = dispatcher.submit(new ActionKey("", digest('2')), Action.getDefaultInstance(), Command.getDefaultInstance(),
-        Platform.getDefaultInstance(), 0, directories);
+        Platform.getDefaultInstance(), 0, directories, NOBODY);
     assertEquals(directories, first.inputDirectories);
     assertEquals(Map.of(), second.inputDirectories, "past the bound: its worker reads the tree itself");
     connect("w1");
@@ -500,7 +502,7 @@ class DispatcherTest {
     finish("w1", assignment, exit(0));
     assertEquals(Map.of(), first.inputDirectories, "a finished job lets go of its tree");
     Job third = dispatcher.submit(new ActionKey("", digest('3')), Action.getDefaultInstance(), Command.getDefaultInstance(),
-        Platform.getDefaultInstance(), 0, directories);
+        Platform.getDefaultInstance(), 0, directories, NOBODY);
     assertEquals(directories, third.inputDirectories, "the room is there again");
   }
 }

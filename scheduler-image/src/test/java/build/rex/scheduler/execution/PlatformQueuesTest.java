@@ -37,7 +37,8 @@ class PlatformQueuesTest {
   private static Job job(Platform platform, int priority) {
     long n = ++sequence;
     return new Job("operations/test/" + n, new ActionKey("", Digests.of(ByteString.copyFromUtf8("action " + n))),
-        Action.getDefaultInstance(), Command.getDefaultInstance(), platform, priority, n, Timestamps.now(), java.util.Map.of());
+        Action.getDefaultInstance(), Command.getDefaultInstance(), platform, priority, n, Timestamps.now(), java.util.Map.of(),
+        build.bazel.remote.execution.v2.RequestMetadata.getDefaultInstance());
   }
 
   @Test

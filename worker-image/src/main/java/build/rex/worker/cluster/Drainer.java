@@ -27,6 +27,7 @@ public final class Drainer {
   private final Consumer<WorkerMessage> announce;
   private volatile WorkerStatus status = WorkerStatus.getDefaultInstance();
   private CompletableFuture<WorkerStatus> drained;
+  private Thread draining;
 
   /** @param pool null for a worker that runs no actions */
   public Drainer(String selfId, ExecutorPool pool, Replicator replicator, ClusterStorage storage,
@@ -50,50 +51,76 @@ public final class Drainer {
   public synchronized CompletableFuture<WorkerStatus> start() {
     if (drained == null) {
       log.info("draining: taking no new actions, handing blobs to the other workers");
-      set(false, "stopping new actions");
+      CompletableFuture<WorkerStatus> mine = new CompletableFuture<>();
+      drained = mine;
+      set(mine, false, "stopping new actions");
       if (pool != null) {
         pool.stopTakingWork();
       }
-      drained = new CompletableFuture<>();
-      DaemonThreads.named("drain").newThread(this::drain).start();
+      draining = DaemonThreads.named("drain").newThread(() -> drain(mine));
+      draining.start();
     }
     return drained;
   }
 
-  private void drain() {
+  /**
+   * Undoes a drain (started by mistake, or a drained worker kept after all): the copying stops,
+   * the worker announces itself as a full member again and takes actions. Copies already made
+   * stay; re-replication evens them out.
+   */
+  public synchronized void undo() {
+    if (drained == null) {
+      return;
+    }
+    log.info("drain undone: taking actions and new copies again");
+    draining.interrupt();
+    drained.completeExceptionally(new IllegalStateException("the drain was undone"));
+    drained = null;
+    status = WorkerStatus.getDefaultInstance();
+    announce.accept(WorkerMessage.newBuilder().setStatus(status).build());
+    if (pool != null) {
+      pool.startTakingWork();
+    }
+  }
+
+  private void drain(CompletableFuture<WorkerStatus> mine) {
     try {
       while (pool != null && !pool.awaitIdle(RETRY)) {
-        set(false, pool.busyExecutors() + " action(s) still running");
+        set(mine, false, pool.busyExecutors() + " action(s) still running");
       }
       for (int waited = 0; !storage.isDraining(selfId) && waited < 30; waited++) {
-        set(false, "waiting for the schedulers to see this worker as draining");
+        set(mine, false, "waiting for the schedulers to see this worker as draining");
         Thread.sleep(RETRY.toMillis() / 2);
       }
       while (true) {
         if (storage.casPlacement().isEmpty()) {
-          set(false, "no other worker is up to take this worker's blobs");
+          set(mine, false, "no other worker is up to take this worker's blobs");
         } else {
           Replicator.PassResult result = replicator.copyNow().get();
           if (result.complete()) {
             break;
           }
-          set(false, (result.lacking() - result.copied()) + " blob(s) or entries not yet on their other owners ("
+          set(mine, false, (result.lacking() - result.copied()) + " blob(s) or entries not yet on their other owners ("
               + result.failed() + " copies failed); retrying");
         }
         Thread.sleep(RETRY.toMillis());
       }
-      set(true, "drained: no action running, every blob is on its other owners; safe to remove");
+      set(mine, true, "drained: no action running, every blob is on its other owners; safe to remove");
       log.info("drained: safe to remove");
-      drained.complete(status);
+      mine.complete(status);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (java.util.concurrent.ExecutionException e) {
-      set(false, "drain failed: " + e.getCause());
-      drained.completeExceptionally(e.getCause());
+      set(mine, false, "drain failed: " + e.getCause());
+      mine.completeExceptionally(e.getCause());
     }
   }
 
-  private void set(boolean done, String detail) {
+  /** Announces a step of the drain {@code of}; nothing once that drain was undone. */
+  private synchronized void set(CompletableFuture<WorkerStatus> of, boolean done, String detail) {
+    if (of != drained) {
+      return;
+    }
     WorkerStatus next = WorkerStatus.newBuilder().setDraining(true).setDrained(done).setDetail(detail).build();
     if (!next.equals(status)) {
       status = next;

@@ -5,6 +5,7 @@ import build.rex.server.SchedulerDiscovery;
 import build.rex.storage.DaemonThreads;
 import build.rex.v1.AssignmentDeclined;
 import build.rex.v1.Heartbeat;
+import build.rex.v1.StorageFigures;
 import build.rex.v1.Hello;
 import build.rex.v1.SchedulerMessage;
 import build.rex.v1.WorkerMessage;
@@ -38,6 +39,7 @@ public final class SchedulerLinks implements SchedulerLink.Listener, AutoCloseab
   private ExecutorPool pool;
   private MembershipView membership;
   private Drainer drainer;
+  private Supplier<StorageFigures> storageFigures = StorageFigures::getDefaultInstance;
 
   public SchedulerLinks(SchedulerDiscovery discovery, PeerChannels channels, Supplier<Hello> hello) {
     this.discovery = discovery;
@@ -46,7 +48,9 @@ public final class SchedulerLinks implements SchedulerLink.Listener, AutoCloseab
   }
 
   /** Wires what the links report to, then connects. {@code pool} is null on a storage-only worker. */
-  public void start(ExecutorPool pool, MembershipView membership, Drainer drainer) {
+  public void start(ExecutorPool pool, MembershipView membership, Drainer drainer,
+      Supplier<StorageFigures> storageFigures) {
+    this.storageFigures = storageFigures;
     this.pool = pool;
     this.membership = membership;
     this.drainer = drainer;
@@ -59,7 +63,8 @@ public final class SchedulerLinks implements SchedulerLink.Listener, AutoCloseab
     for (SchedulerLink link : links.values()) {
       try {
         link.sendComputed(() -> WorkerMessage.newBuilder()
-            .setHeartbeat(pool == null ? Heartbeat.getDefaultInstance() : pool.heartbeat(link)).build());
+            .setHeartbeat((pool == null ? Heartbeat.newBuilder() : pool.heartbeat(link).toBuilder())
+                .setStorage(storageFigures.get())).build());
       } catch (RuntimeException e) {
         log.warn("could not send a heartbeat to {}: {}", link.address(), e.toString());
       }
@@ -124,7 +129,13 @@ public final class SchedulerLinks implements SchedulerLink.Listener, AutoCloseab
         }
       }
       case MEMBERSHIP -> membership.update(link, message.getMembership());
-      case DRAIN -> drainer.start();
+      case DRAIN -> {
+        if (message.getDrain().getUndo()) {
+          drainer.undo();
+        } else {
+          drainer.start();
+        }
+      }
       default -> log.debug("empty message from scheduler {}", link.address());
     }
   }

@@ -171,6 +171,16 @@ public final class ExecutorPool implements AutoCloseable {
         .setTaken(ExecutorTaken.newBuilder().setExecutorId(id)).build()));
   }
 
+  /** Takes actions again after {@link #stopTakingWork} (a drain undone): idle executors say they are free. */
+  public void startTakingWork() {
+    List<String> free;
+    synchronized (this) {
+      draining = false;
+      free = executors.stream().map(Executor::getExecutorId).filter(id -> !busy.containsKey(id)).toList();
+    }
+    free.forEach(id -> broadcast.accept(null, free(id)));
+  }
+
   /** Waits up to {@code timeout} for running actions to finish; true when none is left. */
   public synchronized boolean awaitIdle(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();

@@ -124,7 +124,8 @@ public final class StorageBenchmark {
   /** The same upload to a server that drops the bytes: what gRPC alone costs on this machine. */
   static double grpcFloorMiBps(byte[] pattern, long bytes, Digest digest) throws Exception {
     io.grpc.Server server = GrpcServerFactory.start(build.rex.server.GrpcPort.of(new Endpoint("127.0.0.1", 0),
-        io.grpc.InsecureServerCredentials.create(), List.of(new DiscardingByteStream())), new GrpcMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()));
+        io.grpc.InsecureServerCredentials.create(), List.of(new DiscardingByteStream())), new GrpcMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()),
+        build.rex.server.Tracing.off());
     io.grpc.ManagedChannel channel = BenchCluster.channelTo(server.getPort());
     try {
       return uploadMiBps(channel, pattern, bytes, digest);

@@ -159,14 +159,14 @@ class ClusterChaosTest {
       String executor = "--remote_executor=" + cluster.target();
       Bazel.Running build = buildInBackground(remote, executor);
       Await.until("the build to be under way", 120, () -> executions(cluster) >= 30);
-      String started = RexLocal.admin("POST", cluster.schedulerAdminPort(0), "/workers/worker-0/drain");
+      String started = cluster.admin("POST", cluster.schedulerAdminPort(0), "/workers/worker-0/drain");
       assertTrue(started.contains("\"workerId\": \"worker-0\""), started);
 
       Bazel.Run result = build.await();
       assertCleanSuccess(result);
       assertEquals(localOutputs, chaosOutputs(remote));
 
-      Await.until("worker-0 to report drained", 120, () -> RexLocal.admin("GET", cluster.schedulerAdminPort(1), "/workers")
+      Await.until("worker-0 to report drained", 120, () -> cluster.admin("GET", cluster.schedulerAdminPort(1), "/workers")
           .matches("(?s).*\"workerId\": \"worker-0\"[^}]*\"drained\": true.*"));
       Set<Digest> held = blobsOn(data.resolve("worker-0"));
       // Drained after ~30 actions, it owns roughly two thirds of their blobs: enough for the check below to mean something.

@@ -334,7 +334,7 @@ class FaultInjectionTest {
     Await.until("the cluster to be whole again", 120, () -> {
       for (int i = 0; i < 2; i++) {
         int admin = cluster.schedulerAdminPort(i);
-        if (!RexLocal.admin("GET", admin, "/readyz").startsWith("ready")
+        if (!cluster.admin("GET", admin, "/readyz").startsWith("ready")
             || RexLocal.metric(admin, "rex_workers_connected", "") != 3
             || RexLocal.metric(admin, "rex_executors_connected", "") != 3 * Runtime.getRuntime().availableProcessors()) {
           return false;
@@ -349,7 +349,7 @@ class FaultInjectionTest {
     for (int i = 0; i < 2; i++) {
       try {
         all.append("scheduler-").append(i).append(": ")
-            .append(RexLocal.admin("GET", cluster.schedulerAdminPort(i), "/operations")).append('\n');
+            .append(cluster.admin("GET", cluster.schedulerAdminPort(i), "/operations")).append('\n');
       } catch (Exception e) {
         all.append("scheduler-").append(i).append(": unreachable (").append(e).append(")\n");
       }

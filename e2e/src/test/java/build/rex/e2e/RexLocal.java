@@ -129,16 +129,28 @@ final class RexLocal implements AutoCloseable {
   private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newHttpClient();
 
   /** GET or POST on a local admin port. */
-  static String admin(String method, int port, String path) throws IOException, InterruptedException {
+  /** A call to one of this cluster's admin ports, with the admin token rex local made. */
+  String admin(String method, int port, String path) throws IOException, InterruptedException {
     return HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + path))
+        .header("Authorization", "Bearer " + adminToken())
         .method(method, java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  /** The token of the admin ports (web UI, admin API), as rex local printed it. */
+  String adminToken() throws IOException {
+    return java.nio.file.Files.readString(dataDir.resolve("tls").resolve("admin-token")).strip();
+  }
+
+  private static String get(int port, String path) throws IOException, InterruptedException {
+    return HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + path)).build(),
         java.net.http.HttpResponse.BodyHandlers.ofString()).body();
   }
 
   /** The sum of a Prometheus metric's samples whose line contains {@code filter}. */
   static double metric(int adminPort, String name, String filter) throws IOException, InterruptedException {
     double sum = 0;
-    for (String line : admin("GET", adminPort, "/metrics").split("\n")) {
+    for (String line : get(adminPort, "/metrics").split("\n")) {
       if ((line.startsWith(name + " ") || line.startsWith(name + "{")) && line.contains(filter)) {
         sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
       }

@@ -56,22 +56,14 @@ final class ChildProcess {
     return Duration.ofNanos(System.nanoTime() - startedNanos);
   }
 
-  /** Waits until /readyz answers 200; false if the process died or time ran out. */
-  boolean awaitReady(Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    HttpRequest probe = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/readyz"))
-        .timeout(Duration.ofSeconds(1)).build();
-    while (System.nanoTime() < deadline && process.isAlive()) {
-      try {
-        if (HTTP.send(probe, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-          return true;
-        }
-      } catch (IOException e) {
-        // not listening yet
-      }
-      Thread.sleep(100);
+  /** One look at /readyz. */
+  boolean isReady() throws InterruptedException {
+    try {
+      return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/readyz"))
+          .timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+    } catch (IOException e) {
+      return false; // not listening yet
     }
-    return false;
   }
 
   boolean isAlive() {

@@ -58,6 +58,8 @@ final class LocalCluster {
       System.out.println("rex local cluster ready on " + target + " (" + plural(options.schedulers(), "scheduler")
           + ", " + plural(options.workers(), "worker") + (options.images() ? ", from their container images" : "")
           + ", data in " + options.dataDir() + ")");
+      System.out.println("web UI: http://127.0.0.1:" + options.schedulerAdminPort(0) + "/ui/login#token="
+          + Files.readString(certificates.adminToken()).strip() + "  (the token is in " + certificates.adminToken() + ")");
       System.out.println("bazel flags: --remote_executor=" + target + clientFlags()
           + "  (or --remote_cache=" + target + " for caching only)");
       System.out.flush();
@@ -119,6 +121,9 @@ final class LocalCluster {
       return false;
     }
     certificates = LocalCertificates.inFolder(options.dataDir().resolve("tls"));
+    if (!portsFree()) {
+      return false;
+    }
     List<String> schedulerAddresses = new ArrayList<>();
     List<java.net.InetSocketAddress> clientPorts = new ArrayList<>();
     for (int i = 0; i < options.schedulers(); i++) {
@@ -131,6 +136,7 @@ final class LocalCluster {
       SchedulerConfig config = new SchedulerConfig();
       config.grpc = new Endpoint("127.0.0.1", options.schedulerGrpcPort(i));
       config.admin = new build.rex.server.AdminEndpoint("127.0.0.1", options.schedulerAdminPort(i));
+      config.admin.tokensFile = certificates.adminTokensFile().toString();
       if (options.tls()) {
         config.tls = certificates.publicTls();
         config.auth = certificates.auth();
@@ -152,6 +158,7 @@ final class LocalCluster {
       WorkerConfig config = new WorkerConfig();
       config.grpc = new Endpoint("127.0.0.1", options.workerGrpcPort(i));
       config.admin = new build.rex.server.AdminEndpoint("127.0.0.1", options.workerAdminPort(i));
+      config.admin.tokensFile = certificates.adminTokensFile().toString();
       config.storage.path = dir.toString();
       config.storage.maxSize = options.casSize();
       config.cluster.workerId = "worker-" + i;
@@ -199,14 +206,66 @@ final class LocalCluster {
     return all;
   }
 
-  /** Schedulers are ready once a worker has registered with them, so this waits for the cluster. */
-  private boolean awaitReady() throws InterruptedException {
-    for (ChildProcess child : children()) {
-      if (!child.awaitReady(READY_TIMEOUT)) {
-        System.err.println("rex local: " + child.name + " did not become ready. Last lines of " + child.log + ":\n"
-            + child.logTail());
+  /**
+   * Every port the cluster will listen on is free now; else says which is taken and by whose
+   * port it would have been, before anything starts (a process that cannot bind would only say
+   * so in its log, and the others would wait for it).
+   */
+  private boolean portsFree() {
+    java.util.Map<Integer, String> ports = new java.util.LinkedHashMap<>();
+    if (options.schedulers() > 1) {
+      ports.put(options.port(), "the client port (--port)");
+    }
+    for (int i = 0; i < options.schedulers(); i++) {
+      ports.put(options.schedulerGrpcPort(i), "scheduler-" + i + "'s client port");
+      ports.put(options.schedulerAdminPort(i), "scheduler-" + i + "'s admin port");
+      ports.put(options.schedulerInternalPort(i), "scheduler-" + i + "'s internal port");
+    }
+    for (int i = 0; i < options.workers(); i++) {
+      ports.put(options.workerGrpcPort(i), "worker-" + i + "'s gRPC port");
+      ports.put(options.workerAdminPort(i), "worker-" + i + "'s admin port");
+    }
+    for (var port : ports.entrySet()) {
+      try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+        probe.setReuseAddress(true);
+        probe.bind(new java.net.InetSocketAddress("127.0.0.1", port.getKey()));
+      } catch (IOException e) {
+        System.err.println("rex local: port " + port.getKey() + " (" + port.getValue() + ") is in use on 127.0.0.1: "
+            + e.getMessage() + "; stop what holds it or start with another --port (rex local uses --port up to --port+"
+            + (options.schedulerInternalPort(options.schedulers() - 1) - options.port()) + ")");
         return false;
       }
+    }
+    return true;
+  }
+
+  /**
+   * Waits for every process at once (schedulers are ready only once a worker has registered, so
+   * waiting for one at a time would blame a scheduler for a worker that never started). A process
+   * that exits meanwhile is named at once, with its log's last lines.
+   */
+  private boolean awaitReady() throws InterruptedException {
+    long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+    java.util.Set<ChildProcess> waiting = new java.util.LinkedHashSet<>(children());
+    while (!waiting.isEmpty()) {
+      for (ChildProcess child : List.copyOf(waiting)) {
+        if (!child.isAlive()) {
+          System.err.println("rex local: " + child.name + " exited while starting (exit " + child.process().exitValue()
+              + "). Last lines of " + child.log + ":\n" + child.logTail());
+          return false;
+        }
+        if (child.isReady()) {
+          waiting.remove(child);
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        for (ChildProcess child : waiting) {
+          System.err.println("rex local: " + child.name + " did not become ready within " + READY_TIMEOUT.toSeconds()
+              + " s. Last lines of " + child.log + ":\n" + child.logTail());
+        }
+        return false;
+      }
+      Thread.sleep(100);
     }
     return true;
   }

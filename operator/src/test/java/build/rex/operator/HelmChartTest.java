@@ -90,6 +90,31 @@ class HelmChartTest {
   }
 
   @Test
+  void monitoringValuesRenderServiceMonitorsAndTheDashboard() throws Exception {
+    List<HasMetadata> objects = Chart.render(template -> template
+        .set("metrics.service.enabled", "true")
+        .set("metrics.serviceMonitor.enabled", "true").set("metrics.serviceMonitor.labels.release", "prometheus")
+        .set("grafana.dashboard.enabled", "true").set("grafana.dashboard.namespace", "monitoring"));
+    List<HasMetadata> monitors = objects.stream().filter(o -> o.getKind().equals("ServiceMonitor")).toList();
+    assertEquals(2, monitors.size(), "the clusters' schedulers and workers, and the operator");
+    HasMetadata clusters = monitors.stream().filter(m -> m.getMetadata().getName().endsWith("-clusters")).findFirst().orElseThrow();
+    assertEquals("prometheus", clusters.getMetadata().getLabels().get("release"));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> spec = (Map<String, Object>) ((io.fabric8.kubernetes.api.model.GenericKubernetesResource) clusters)
+        .getAdditionalProperties().get("spec");
+    assertEquals(Map.of("app.kubernetes.io/name", "rex", "app.kubernetes.io/managed-by", build.rex.operator.resources.Labels.OPERATOR),
+        ((Map<?, ?>) spec.get("selector")).get("matchLabels"), "what the operator labels its Services with");
+    assertEquals("admin", ((Map<?, ?>) ((List<?>) spec.get("endpoints")).get(0)).get("port"),
+        "the port name of the schedulers' and workers' Services");
+    ConfigMap dashboard = objects.stream().filter(o -> o instanceof ConfigMap && o.getMetadata().getName().endsWith("-dashboard"))
+        .map(ConfigMap.class::cast).findFirst().orElseThrow();
+    assertEquals("monitoring", dashboard.getMetadata().getNamespace());
+    assertEquals("1", dashboard.getMetadata().getLabels().get("grafana_dashboard"));
+    assertEquals(java.nio.file.Files.readString(Chart.DIR.resolve("dashboards/rex.json")).strip(),
+        dashboard.getData().get("rex.json").strip(), "the dashboard file, whole");
+  }
+
+  @Test
   void rbacRulesCoverTheCallsTheyAreMeantFor() {
     // The mapping used by the RBAC check in ClusterReconcilerTest.
     assertEquals(List.of("apps", "deployments", "update"),

@@ -6,6 +6,7 @@ import build.rex.scheduler.cluster.SchedulerPeers;
 import build.rex.scheduler.execution.Dispatcher;
 import build.rex.scheduler.execution.ExecutionMetrics;
 import build.rex.scheduler.execution.ExecutionService;
+import build.rex.scheduler.execution.ExecutionTracing;
 import build.rex.scheduler.execution.OperationWatchdog;
 import build.rex.scheduler.execution.QueuedInputs;
 import build.rex.scheduler.execution.OperationsService;
@@ -16,6 +17,7 @@ import build.rex.scheduler.ui.UiRoutes;
 import build.rex.server.GrpcPort;
 import build.rex.server.PeerChannels;
 import build.rex.server.PeerTraffic;
+import build.rex.server.Tracing;
 import build.rex.server.security.AccessPolicy;
 import build.rex.server.security.AuditLog;
 import build.rex.server.security.AuthInterceptor;
@@ -65,11 +67,14 @@ public final class SchedulerServer extends ServerProcess {
   private volatile String advertised;
 
   public SchedulerServer(SchedulerConfig config) throws IOException {
+    Tracing tracing = startTracing(config.tracing, "rex-scheduler",
+        config.cluster.advertiseAddress.isEmpty() ? "scheduler" : config.cluster.advertiseAddress);
     TlsCredentials tls = closeOnStop(new TlsCredentials());
     ChannelCredentials internalCredentials = tls.internalChannel(config.cluster.tls);
-    PeerChannels workerChannels = closeOnStop(new PeerChannels(internalCredentials, new PeerTraffic(metrics, "worker")));
+    PeerChannels workerChannels = closeOnStop(new PeerChannels(internalCredentials, new PeerTraffic(metrics, "worker"),
+        Tracing.clientInterceptor()));
     PeerChannels schedulerChannels = closeOnStop(
-        new PeerChannels(internalCredentials, new PeerTraffic(metrics, "scheduler")));
+        new PeerChannels(internalCredentials, new PeerTraffic(metrics, "scheduler"), Tracing.clientInterceptor()));
     SchedulerStorage stores = closeOnStop(SchedulerStorage.open(config, workerChannels, metrics));
     storage = stores.cluster;
     BlobStore cas = stores.cas;
@@ -91,7 +96,7 @@ public final class SchedulerServer extends ServerProcess {
     dispatcher = new Dispatcher(new PlatformMatcher(Set.copyOf(config.execution.numericProperties),
         Set.copyOf(config.execution.ignoredProperties)), executionSettings, () -> advertised, sweeper, publisher,
         WorkerRegistry.Settings.of(config.cas.replicas, Duration.ofSeconds(config.execution.workerLostAfterSeconds)),
-        storage::update, new ExecutionMetrics(metrics));
+        storage::update, Dispatcher.Observer.both(new ExecutionMetrics(metrics), new ExecutionTracing(tracing.tracer())));
     registry = dispatcher.workers();
     OperationWatchdog watchdog = new OperationWatchdog(dispatcher, metrics);
     every(sweeper, 1, dispatcher::sweep);

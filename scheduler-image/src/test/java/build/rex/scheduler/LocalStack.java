@@ -24,6 +24,7 @@ final class LocalStack implements AutoCloseable {
   private final int executorsPerWorker;
   private final int replicas;
   private final java.util.function.Consumer<SchedulerConfig> customize;
+  private final java.util.function.Consumer<WorkerConfig> customizeWorkers;
   /** Chosen up front, so that a restarted scheduler is found again at the same address. */
   private final int schedulerPort;
   private final int internalPort;
@@ -56,6 +57,14 @@ final class LocalStack implements AutoCloseable {
   /** {@code customize} changes the scheduler's config before it starts. */
   LocalStack(Path dataDir, long casBytes, int workerCount, int executorsPerWorker, int replicas,
       java.util.function.Consumer<SchedulerConfig> customize) throws Exception {
+    this(dataDir, casBytes, workerCount, executorsPerWorker, replicas, customize, config -> { });
+  }
+
+  /** {@code customizeWorkers} changes each worker's config before it starts. */
+  LocalStack(Path dataDir, long casBytes, int workerCount, int executorsPerWorker, int replicas,
+      java.util.function.Consumer<SchedulerConfig> customize, java.util.function.Consumer<WorkerConfig> customizeWorkers)
+      throws Exception {
+    this.customizeWorkers = customizeWorkers;
     this.customize = customize;
     this.replicas = replicas;
     this.dataDir = dataDir;
@@ -122,6 +131,7 @@ final class LocalStack implements AutoCloseable {
     pool.count = Math.max(1, executorsPerWorker);
     pool.properties = java.util.Map.of("OSFamily", "linux", "cpu", "2", "pool", "default");
     workerConfig.execution.executors = List.of(pool);
+    customizeWorkers.accept(workerConfig);
     workerConfig.validate();
     return new WorkerServer(workerConfig);
   }

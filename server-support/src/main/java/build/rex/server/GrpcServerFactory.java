@@ -19,7 +19,7 @@ public final class GrpcServerFactory {
 
   private GrpcServerFactory() {}
 
-  public static Server start(GrpcPort port, GrpcMetrics metrics) throws IOException {
+  public static Server start(GrpcPort port, GrpcMetrics metrics, Tracing tracing) throws IOException {
     NettyServerBuilder builder = NettyServerBuilder
         .forAddress(new InetSocketAddress(port.endpoint().host, port.endpoint().port), port.credentials())
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
@@ -28,7 +28,8 @@ public final class GrpcServerFactory {
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
         .addStreamTracerFactory(metrics)
-        .intercept(new RequestMetadatas.Interceptor());
+        .intercept(new RequestMetadatas.Interceptor())
+        .intercept(tracing.serverInterceptor()); // added last, so it sees every call first
     port.services().forEach(builder::addService);
     return builder.build().start();
   }

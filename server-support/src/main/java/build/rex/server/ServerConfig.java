@@ -10,6 +10,8 @@ public abstract class ServerConfig implements Validated {
   public Endpoint grpc;
   /** The admin HTTP port: /metrics, /healthz, /readyz, and the component's API and UI. */
   public AdminEndpoint admin;
+  /** Spans over OTLP; off by default. */
+  public TracingConfig tracing = new TracingConfig();
   /** One of error, warn, info, debug, trace. */
   public String logLevel = "info";
 
@@ -24,6 +26,8 @@ public abstract class ServerConfig implements Validated {
     Validated.require(admin != null, "admin", "must be set");
     grpc.validate("grpc");
     admin.validate("admin");
+    Validated.require(tracing != null, "tracing", "must be set");
+    tracing.validate("tracing");
     Validated.require(logLevel != null && LOG_LEVELS.contains(logLevel), "logLevel",
         "must be one of " + LOG_LEVELS + "; got " + logLevel);
     validateComponent();

@@ -20,6 +20,7 @@ public abstract class ServerProcess implements ServerMain.RunningServer {
   private final List<AutoCloseable> resources = new ArrayList<>();
   private final List<Runnable> endStreams = new ArrayList<>();
   private AdminServer admin;
+  private Tracing tracing = Tracing.off();
   private final List<Server> grpc = new ArrayList<>();
   private volatile boolean ready;
   private java.util.function.BooleanSupplier readyWhen = () -> true;
@@ -43,6 +44,16 @@ public abstract class ServerProcess implements ServerMain.RunningServer {
     readyWhen = condition;
   }
 
+  /** Starts this process's tracing (before {@link #serve}); off when the config names no endpoint. */
+  protected Tracing startTracing(TracingConfig config, String service, String instance) {
+    tracing = closeOnStop(Tracing.of(config, service, instance));
+    return tracing;
+  }
+
+  protected Tracing tracing() {
+    return tracing;
+  }
+
   /** The admin port, for components that add routes of both kinds; after {@link #serve}. */
   protected AdminServer adminServer() {
     return admin;
@@ -61,7 +72,7 @@ public abstract class ServerProcess implements ServerMain.RunningServer {
     admin = new AdminServer(adminEndpoint, metrics, () -> ready && readyWhen.getAsBoolean(), access).start();
     GrpcMetrics grpcMetrics = new GrpcMetrics(metrics);
     for (GrpcPort port : ports) {
-      grpc.add(GrpcServerFactory.start(port, grpcMetrics));
+      grpc.add(GrpcServerFactory.start(port, grpcMetrics, tracing));
     }
     ready = true;
   }

@@ -4,6 +4,7 @@ import build.rex.server.AdminServer;
 import build.rex.server.GrpcPort;
 import build.rex.server.PeerChannels;
 import build.rex.server.PeerTraffic;
+import build.rex.server.Tracing;
 import build.rex.server.security.TlsCredentials;
 import io.grpc.ChannelCredentials;
 import build.rex.server.ServerProcess;
@@ -65,7 +66,9 @@ public final class WorkerServer extends ServerProcess {
     workerId = config.cluster.workerId.isEmpty() ? InetAddress.getLocalHost().getHostName() : config.cluster.workerId;
     TlsCredentials tls = closeOnStop(new TlsCredentials());
     ChannelCredentials internalCredentials = tls.internalChannel(config.cluster.tls);
-    PeerChannels peers = closeOnStop(new PeerChannels(internalCredentials, new PeerTraffic(metrics, "worker")));
+    startTracing(config.tracing, "rex-worker", workerId);
+    PeerChannels peers = closeOnStop(new PeerChannels(internalCredentials, new PeerTraffic(metrics, "worker"),
+        Tracing.clientInterceptor()));
     RateLimiter copyRate = new RateLimiter(config.cluster.replicationBandwidth.bytes());
     storage = closeOnStop(new ClusterStorage(peers::get, peers::retainOnly, workerId, own.cas, own.actionCache, copyRate));
     java.util.concurrent.ExecutorService restores = java.util.concurrent.Executors.newSingleThreadExecutor(
@@ -122,7 +125,7 @@ public final class WorkerServer extends ServerProcess {
         config.execution.sandbox.pidsLimit, config.execution.sandbox.openFilesLimit,
         Path.of(config.execution.sandbox.cgroupRoot), storageRoot.resolve("bin"))).requireAccess(execRoots);
     closeOnStop(sandbox);
-    ActionRunner runner = new ActionRunner(workerId, storage.cas(), own.disk, execRoots, sandbox);
+    ActionRunner runner = new ActionRunner(workerId, storage.cas(), own.disk, execRoots, sandbox, tracing().tracer());
     return new ExecutorPool(executors, runner, storage.actionCache(), (except, message) -> links.broadcast(except, message));
   }
 

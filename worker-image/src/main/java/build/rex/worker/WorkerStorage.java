@@ -46,6 +46,8 @@ final class WorkerStorage implements AutoCloseable {
   void registerMetrics(MeterRegistry metrics) {
     Gauge.builder("rex.cas.size.bytes", disk, DiskBlobStore::sizeBytes).register(metrics);
     Gauge.builder("rex.cas.blobs", disk, DiskBlobStore::blobCount).register(metrics);
+    Gauge.builder("rex.cas.capacity.bytes", disk, d -> d.settings().capacityBytes())
+        .description("The most the CAS may hold on this worker's disk (storage.maxSize)").register(metrics);
     FunctionCounter.builder("rex.cas.evictions", disk, DiskBlobStore::evictedBlobs).register(metrics);
     FunctionCounter.builder("rex.cas.corrupt.blobs", disk, DiskBlobStore::isolatedBlobs)
         .description("Stored copies found not to match their digest (on a read or by the scrubber) and quarantined")

@@ -82,14 +82,37 @@ public final class Dispatcher {
   public interface Observer {
     Observer NONE = new Observer() {};
 
-    /** An executor of this platform took an action that had waited this long in the queue. */
-    default void assigned(Platform executor, long queuedNanos) {}
+    /** An executor (of this platform) took the job, which had waited this long in the queue. */
+    default void assigned(Job job, String worker, String executor, Platform platform, long queuedNanos) {}
 
     /** An action ran on an executor of this platform, with the worker's timings. */
     default void ran(Platform executor, build.bazel.remote.execution.v2.ExecutedActionMetadata metadata) {}
 
     /** An execution ended with this response (a cached one included). */
     default void completed(ExecuteResponse response) {}
+
+    /** Both, in turn. */
+    static Observer both(Observer first, Observer second) {
+      return new Observer() {
+        @Override
+        public void assigned(Job job, String worker, String executor, Platform platform, long queuedNanos) {
+          first.assigned(job, worker, executor, platform, queuedNanos);
+          second.assigned(job, worker, executor, platform, queuedNanos);
+        }
+
+        @Override
+        public void ran(Platform executor, build.bazel.remote.execution.v2.ExecutedActionMetadata metadata) {
+          first.ran(executor, metadata);
+          second.ran(executor, metadata);
+        }
+
+        @Override
+        public void completed(ExecuteResponse response) {
+          first.completed(response);
+          second.completed(response);
+        }
+      };
+    }
   }
 
   private final PlatformMatcher matcher;
@@ -174,13 +197,13 @@ public final class Dispatcher {
 
   /** Queues an execution, or joins an identical one already in flight. */
   public synchronized Job submit(ActionKey key, Action action, Command command, Platform platform, int priority,
-      Map<Digest, Directory> inputDirectories, RequestMetadata requester) {
+      Map<Digest, Directory> inputDirectories, Job.Origin origin) {
     Job running = action.getDoNotCache() ? null : jobs.inFlight(key);
     if (running != null) {
       return running;
     }
     Job job = new Job(OperationName.create(key, owner.get()).toString(), key, action, command, platform, priority,
-        sequence.incrementAndGet(), Timestamps.now(), holdable(inputDirectories), requester);
+        sequence.incrementAndGet(), Timestamps.now(), holdable(inputDirectories), origin);
     heldTreeBytes += job.treeBytes();
     jobs.add(job, !action.getDoNotCache());
     queue.add(job);
@@ -193,12 +216,12 @@ public final class Dispatcher {
    * is queued again here under a new name of this scheduler's, and the old name leads to it.
    */
   public synchronized Job adopt(OperationName name, Action action, Command command, Platform platform,
-      Map<Digest, Directory> inputDirectories, RequestMetadata requester) {
+      Map<Digest, Directory> inputDirectories, Job.Origin origin) {
     Job known = find(name.toString());
     if (known != null) {
       return known;
     }
-    Job job = submit(name.key(), action, command, platform, 0, inputDirectories, requester);
+    Job job = submit(name.key(), action, command, platform, 0, inputDirectories, origin);
     jobs.adopt(name.toString(), job);
     log.info("took over operation {} (its scheduler is gone) as {}", name, job.name);
     return job;
@@ -518,7 +541,7 @@ public final class Dispatcher {
     for (ConnectedWorker worker : workers.all()) {
       for (String executor : worker.free) {
         if (matcher.satisfies(job.platform, worker.executors.get(executor))) {
-          observer.assigned(worker.executors.get(executor), job.nanosInState());
+          observer.assigned(job, worker.id, executor, worker.executors.get(executor), job.nanosInState());
           job.lastWorker = worker.id;
           job.lastPlatform = ExecutionMetrics.label(worker.executors.get(executor));
           worker.free.remove(executor);
@@ -537,7 +560,9 @@ public final class Dispatcher {
               .setTimeout(job.action.hasTimeout() ? job.action.getTimeout() : settings.defaultTimeout())
               .addAllInputDirectoryDigests(job.inputDirectories.keySet())
               .addAllInputDirectories(job.inputDirectories.values())
-              .setInputTreeChecked(true)) // every job is checked before it is submitted (ExecutionService)
+              .setInputTreeChecked(true) // every job is checked before it is submitted (ExecutionService)
+              .setTraceparent(job.traceparent)
+              .setToolInvocationId(job.requester.getToolInvocationId()))
               .build());
           return true;
         }

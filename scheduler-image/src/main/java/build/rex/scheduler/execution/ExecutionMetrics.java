@@ -64,7 +64,7 @@ public final class ExecutionMetrics implements Dispatcher.Observer {
   }
 
   @Override
-  public void assigned(Platform executor, long queuedNanos) {
+  public void assigned(Job job, String worker, String executorId, Platform executor, long queuedNanos) {
     Timer.builder("rex.execution.queue.wait").description("Time an action waited in the queue before an executor took it")
         .tag("platform", label(executor)).publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
         .maximumExpectedValue(Duration.ofHours(1)).register(registry).record(Duration.ofNanos(queuedNanos));

@@ -8,12 +8,14 @@ import build.bazel.remote.execution.v2.DigestFunction;
 import build.bazel.remote.execution.v2.ExecuteOperationMetadata;
 import build.bazel.remote.execution.v2.ExecuteRequest;
 import build.bazel.remote.execution.v2.ExecuteResponse;
+import build.bazel.remote.execution.v2.RequestMetadata;
 import build.bazel.remote.execution.v2.ExecutionGrpc;
 import build.bazel.remote.execution.v2.ExecutionStage;
 import build.bazel.remote.execution.v2.Platform;
 import build.bazel.remote.execution.v2.WaitExecutionRequest;
 import build.rex.scheduler.cluster.SchedulerPeers;
 import build.rex.server.RequestMetadatas;
+import build.rex.server.Tracing;
 import build.rex.storage.BlobStore;
 import build.rex.storage.Digests;
 import build.rex.storage.InputTreeValidator;
@@ -97,7 +99,7 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
         return;
       }
       dispatcher.submit(key, action.action, action.command, action.platform, request.getExecutionPolicy().getPriority(),
-          action.inputs.directoriesUpTo(INLINE_TREE_BYTES), RequestMetadatas.current()).watch(response);
+          action.inputs.directoriesUpTo(INLINE_TREE_BYTES), origin(key)).watch(response);
     } catch (MissingInputsException e) {
       response.onError(Statuses.exception(Statuses.missingBlobs(e.missing, e.getMessage())));
     } catch (Exception e) {
@@ -254,6 +256,16 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
     }
   }
 
+  /** Who asks, for the job: RequestMetadata and the trace of this call, which is told the action. */
+  private static Job.Origin origin(ActionKey key) {
+    RequestMetadata requester = RequestMetadatas.current();
+    io.opentelemetry.context.Context call = Tracing.callContext();
+    io.opentelemetry.api.trace.Span.fromContext(call).setAttribute(Tracing.ACTION_DIGEST, Digests.toString(key.actionDigest()))
+        .setAttribute(Tracing.INSTANCE, key.instanceName())
+        .setAttribute(Tracing.TOOL_INVOCATION_ID, requester.getToolInvocationId());
+    return new Job.Origin(requester, Tracing.traceparent(call));
+  }
+
   /** Queues the operation's action here again (after a look in the Action Cache). */
   private void adopt(OperationName name, StreamObserver<Operation> response) {
     try {
@@ -262,7 +274,7 @@ public final class ExecutionService extends ExecutionGrpc.ExecutionImplBase {
       }
       Prepared action = prepare(name.key());
       dispatcher.adopt(name, action.action, action.command, action.platform,
-          action.inputs.directoriesUpTo(INLINE_TREE_BYTES), RequestMetadatas.current()).watch(response);
+          action.inputs.directoriesUpTo(INLINE_TREE_BYTES), origin(name.key())).watch(response);
     } catch (MissingInputsException e) {
       response.onError(Status.NOT_FOUND.withDescription("operation '" + name + "' cannot be carried on: "
           + e.getMessage() + "; call Execute again").asRuntimeException());

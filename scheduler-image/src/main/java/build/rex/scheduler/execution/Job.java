@@ -73,6 +73,13 @@ public final class Job {
   final Timestamp queued;
   /** Who asked first (Bazel's RequestMetadata: tool, invocation, target); empty when not sent. */
   final RequestMetadata requester;
+  /** The W3C traceparent of the first Execute call for it; empty when it is not traced. */
+  final String traceparent;
+
+  /** Where an execution comes from: the first client's RequestMetadata and trace. */
+  public record Origin(RequestMetadata requester, String traceparent) {
+    public static final Origin NONE = new Origin(RequestMetadata.getDefaultInstance(), "");
+  }
   /** The worker and executor platform of the latest attempt, kept after it ends, for people. */
   volatile String lastWorker = "";
   volatile String lastPlatform = "";
@@ -96,8 +103,9 @@ public final class Job {
   private final List<StreamObserver<Operation>> watchers = new ArrayList<>();
 
   Job(String name, ActionKey key, Action action, Command command, Platform platform, int priority, long sequence,
-      Timestamp queued, Map<Digest, Directory> inputDirectories, RequestMetadata requester) {
-    this.requester = requester;
+      Timestamp queued, Map<Digest, Directory> inputDirectories, Origin origin) {
+    this.requester = origin.requester();
+    this.traceparent = origin.traceparent();
     this.name = name;
     this.key = key;
     this.action = action;
@@ -160,6 +168,10 @@ public final class Job {
 
   public RequestMetadata requester() {
     return requester;
+  }
+
+  public String traceparent() {
+    return traceparent;
   }
 
   public String lastWorker() {

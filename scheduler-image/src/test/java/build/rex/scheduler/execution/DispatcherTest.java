@@ -69,8 +69,7 @@ class DispatcherTest {
   }
 
   private static final ActionKey KEY = new ActionKey("", digest('a'));
-  private static final build.bazel.remote.execution.v2.RequestMetadata NOBODY =
-      build.bazel.remote.execution.v2.RequestMetadata.getDefaultInstance();
+  private static final Job.Origin NOBODY = Job.Origin.NONE;
 
   private static Digest digest(char c) {
     return Digest.newBuilder().setHash(String.valueOf(c).repeat(64)).setSizeBytes(1).build();

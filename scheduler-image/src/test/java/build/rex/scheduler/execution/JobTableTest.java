@@ -22,7 +22,7 @@ class JobTableTest {
 
   private Job job(String name) {
     return new Job(name, KEY, Action.getDefaultInstance(), Command.getDefaultInstance(), Platform.getDefaultInstance(),
-        0, ++sequence, Timestamps.now(), Map.of(), build.bazel.remote.execution.v2.RequestMetadata.getDefaultInstance());
+        0, ++sequence, Timestamps.now(), Map.of(), Job.Origin.NONE);
   }
 
   @Test

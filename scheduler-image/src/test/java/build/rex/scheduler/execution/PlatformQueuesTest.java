@@ -38,7 +38,7 @@ class PlatformQueuesTest {
     long n = ++sequence;
     return new Job("operations/test/" + n, new ActionKey("", Digests.of(ByteString.copyFromUtf8("action " + n))),
         Action.getDefaultInstance(), Command.getDefaultInstance(), platform, priority, n, Timestamps.now(), java.util.Map.of(),
-        build.bazel.remote.execution.v2.RequestMetadata.getDefaultInstance());
+        Job.Origin.NONE);
   }
 
   @Test

@@ -63,6 +63,16 @@ public final class LocalCertificates {
     return dir.resolve("token");
   }
 
+  /** The token of the admin ports (web UI, admin API), in plain text for people. */
+  public Path adminToken() {
+    return dir.resolve("admin-token");
+  }
+
+  /** The admin ports' tokens file ({@code admin.tokensFile}): the admin token's hash only. */
+  public Path adminTokensFile() {
+    return dir.resolve("admin-tokens.yaml");
+  }
+
   /** The tokens file the scheduler reads: the token's hash only. */
   public Path tokensFile() {
     return dir.resolve("tokens.yaml");
@@ -115,7 +125,8 @@ public final class LocalCertificates {
           return false;
         }
       }
-      return Files.exists(token()) && Files.exists(tokensFile());
+      return Files.exists(token()) && Files.exists(tokensFile()) && Files.exists(adminToken())
+          && Files.exists(adminTokensFile());
     } catch (IOException e) {
       return false;
     }
@@ -132,11 +143,17 @@ public final class LocalCertificates {
     internal.write(internalCaCertificate(), internalCaKey());
     internal.issue("rex-internal", List.of("localhost", "127.0.0.1"), LEAF_VALIDITY)
         .write(Path.of(internalTls().certificateFile), Path.of(internalTls().privateKeyFile));
+    writeToken(token(), tokensFile(), CLIENT_IDENTITY);
+    writeToken(adminToken(), adminTokensFile(), "admin");
+  }
+
+  /** A new random token in {@code plain} (owner-only) and its hash, for {@code identity}, in {@code hashes}. */
+  private static void writeToken(Path plain, Path hashes, String identity) throws IOException {
     byte[] secret = new byte[32];
     new SecureRandom().nextBytes(secret);
     String token = HexFormat.of().formatHex(secret);
-    CertificateAuthority.writePrivate(token(), token + "\n");
-    Files.writeString(tokensFile(), BearerTokenAuthenticator.render(
-        List.of(new BearerTokenAuthenticator.Entry(CLIENT_IDENTITY, BearerTokenAuthenticator.sha256(token)))));
+    CertificateAuthority.writePrivate(plain, token + "\n");
+    Files.writeString(hashes, BearerTokenAuthenticator.render(
+        List.of(new BearerTokenAuthenticator.Entry(identity, BearerTokenAuthenticator.sha256(token)))));
   }
 }

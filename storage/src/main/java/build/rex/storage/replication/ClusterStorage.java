@@ -28,7 +28,9 @@ public final class ClusterStorage implements AutoCloseable {
   private final String selfId;
   private final BlobStore selfCas;
   private final ActionCache selfActionCache;
-  private final ExecutorService calls = Executors.newCachedThreadPool(build.rex.storage.DaemonThreads.named("cluster-storage"));
+  private final ExecutorService pool = Executors.newCachedThreadPool(build.rex.storage.DaemonThreads.named("cluster-storage"));
+  /** Calls to members run with the caller's trace context, so they join the caller's trace. */
+  private final java.util.concurrent.Executor calls = io.opentelemetry.context.Context.taskWrapping(pool);
   private final Repairer repairer;
   private final BlobStore cas;
   private final ReplicatingActionCache actionCache;
@@ -137,6 +139,6 @@ public final class ClusterStorage implements AutoCloseable {
   @Override
   public void close() {
     repairer.close();
-    calls.shutdownNow();
+    pool.shutdownNow();
   }
 }

@@ -13,7 +13,13 @@ import build.bazel.remote.execution.v2.Platform;
 import build.rex.v1.Assignment;
 import build.rex.worker.sandbox.Sandbox;
 import com.google.protobuf.util.Durations;
+import build.rex.server.Tracing;
+import build.rex.storage.Digests;
 import com.google.protobuf.util.Timestamps;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
 import com.google.rpc.Code;
 import com.google.rpc.Status;
 import java.io.IOException;
@@ -37,8 +43,16 @@ public final class ActionRunner {
   private final InputStep inputs;
   private final CommandStep command;
   private final OutputStep outputs;
+  private final Tracer tracer;
 
   public ActionRunner(String workerId, BlobStore cluster, DiskBlobStore local, Path execRoots, Sandbox sandbox) {
+    this(workerId, cluster, local, execRoots, sandbox, Tracing.off().tracer());
+  }
+
+  /** @param tracer spans of each run, joined to the client's trace by the assignment's traceparent */
+  public ActionRunner(String workerId, BlobStore cluster, DiskBlobStore local, Path execRoots, Sandbox sandbox,
+      Tracer tracer) {
+    this.tracer = tracer;
     this.workerId = workerId;
     this.execRoots = execRoots;
     this.inputs = new InputStep(cluster, local, execRoots);
@@ -48,6 +62,40 @@ public final class ActionRunner {
 
   /** Runs the assignment on an executor that offers {@code executor} (its cpu and memory become limits). */
   ExecuteResponse run(Assignment assignment, Platform executor, CommandRunner runner) {
+    Span span = tracer.spanBuilder("run action").setParent(Tracing.parent(assignment.getTraceparent()))
+        .setAttribute(Tracing.ACTION_DIGEST, Digests.toString(assignment.getActionDigest()))
+        .setAttribute(Tracing.TOOL_INVOCATION_ID, assignment.getToolInvocationId())
+        .setAttribute("rex.worker", workerId).setAttribute("rex.executor", assignment.getExecutorId()).startSpan();
+    try (Scope scope = span.makeCurrent()) {
+      ExecuteResponse response = runSteps(assignment, executor, runner);
+      if (response.getStatus().getCode() != 0) {
+        span.setStatus(StatusCode.ERROR, response.getStatus().getMessage());
+      }
+      span.setAttribute("rex.exit_code", response.getResult().getExitCode());
+      return response;
+    } finally {
+      span.end();
+    }
+  }
+
+  /** One step of a run, as a span of its own. */
+  private interface Step<T> {
+    T run() throws IOException, InterruptedException, InvalidArgumentException;
+  }
+
+  private <T> T step(String name, Step<T> step) throws IOException, InterruptedException, InvalidArgumentException {
+    Span span = tracer.spanBuilder(name).startSpan();
+    try (Scope scope = span.makeCurrent()) {
+      return step.run();
+    } catch (IOException | InterruptedException | InvalidArgumentException | RuntimeException e) {
+      span.setStatus(StatusCode.ERROR, e.toString());
+      throw e;
+    } finally {
+      span.end();
+    }
+  }
+
+  private ExecuteResponse runSteps(Assignment assignment, Platform executor, CommandRunner runner) {
     ExecutedActionMetadata.Builder metadata = ExecutedActionMetadata.newBuilder()
         .setWorker(workerId)
         .setQueuedTimestamp(assignment.getQueued())
@@ -60,12 +108,14 @@ public final class ActionRunner {
     Path stderr = execRoots.resolve(id + ".stderr");
     try {
       metadata.setInputFetchStartTimestamp(Timestamps.now());
-      try (InputStep.Staged staged = inputs.stage(assignment, id)) {
+      try (InputStep.Staged staged = step("fetch inputs", () -> inputs.stage(assignment, id))) {
         metadata.setInputFetchCompletedTimestamp(Timestamps.now());
         String runId = id + "-" + java.util.UUID.randomUUID().toString().substring(0, 8);
-        CommandStep.Ran ran = command.run(assignment, executor, runner, staged, runId, stdout, stderr, metadata);
+        CommandStep.Ran ran = step("execute",
+            () -> command.run(assignment, executor, runner, staged, runId, stdout, stderr, metadata));
         metadata.setOutputUploadStartTimestamp(Timestamps.now());
-        ActionResult.Builder result = outputs.collect(assignment, staged, ran.outcome(), stdout, stderr);
+        ActionResult.Builder result = step("upload outputs",
+            () -> outputs.collect(assignment, staged, ran.outcome(), stdout, stderr));
         metadata.setOutputUploadCompletedTimestamp(Timestamps.now());
         return response(assignment, ran, result.setExecutionMetadata(metadata.setWorkerCompletedTimestamp(Timestamps.now())));
       }

@@ -94,6 +94,13 @@ class WebUiApiTest {
     assertEquals(200, call("GET", "/metrics").statusCode());
     assertEquals(200, call("GET", "/readyz").statusCode());
     assertEquals(200, call("GET", "/ui/login").statusCode());
+    try { // the client port serves gRPC only: no page of the UI is there
+      HttpResponse<String> onClientPort = HTTP.send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + stack.scheduler.grpcPort() + "/ui/")).build(), HttpResponse.BodyHandlers.ofString());
+      assertTrue(onClientPort.statusCode() != 200 && !onClientPort.body().contains("<html"), onClientPort.body());
+    } catch (java.io.IOException refused) {
+      // the gRPC server does not speak HTTP/1.1 at all: nothing served
+    }
 
     HttpResponse<String> wrong = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + stack.scheduler.adminPort()
         + "/ui/login?next=%2Fui%2F")).header("Content-Type", "application/x-www-form-urlencoded")

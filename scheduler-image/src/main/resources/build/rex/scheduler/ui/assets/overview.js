@@ -73,11 +73,11 @@
         rex.el('td', {}, rex.el('span', {class: 'state ' + state}, state), a.error ? rex.el('div', {class: 'muted'}, a.error) : null),
         rex.el('td', {}, a.state === 'COMPLETED' && !a.error ? a.exitCode : ''),
         rex.el('td', {}, a.platform),
-        rex.el('td', {}, a.worker),
-        rex.el('td', {}, rex.seconds(a.queuedSeconds)),
-        rex.el('td', {}, rex.seconds(a.fetchSeconds)),
-        rex.el('td', {}, rex.seconds(a.executeSeconds)),
-        rex.el('td', {}, rex.seconds(a.uploadSeconds)),
+        rex.el('td', {class: 'nowrap'}, a.worker),
+        rex.el('td', {class: 'nowrap'}, rex.seconds(a.queuedSeconds)),
+        rex.el('td', {class: 'nowrap'}, rex.seconds(a.fetchSeconds)),
+        rex.el('td', {class: 'nowrap'}, rex.seconds(a.executeSeconds)),
+        rex.el('td', {class: 'nowrap'}, rex.seconds(a.uploadSeconds)),
         rex.el('td', {}, a.targetId, a.mnemonic ? rex.el('div', {class: 'muted'}, a.mnemonic) : null));
     }), 'no action matches');
   }

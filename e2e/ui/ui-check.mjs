@@ -36,7 +36,14 @@ try {
   step('the overview fills with actions while the build runs');
   await page.locator('#actions tbody tr a').first().waitFor({ timeout: 240000 });
   seen.actionsWhileBuilding = await page.locator('#actions tbody tr a').count();
-  seen.buildsWhileBuilding = await page.locator('#builds tbody tr a').count();
+  seen.buildStillRunning = !fs.existsSync(config.doneFile);
+  // The build, by Bazel's invocation id, among the builds in flight (before it ends).
+  while (!fs.existsSync(config.doneFile) && !seen.buildInFlight) {
+    if (await page.locator('#builds tbody tr a').count() > 0) {
+      seen.buildInFlight = await page.locator('#builds tbody tr').first().innerText();
+    }
+    await sleep(200);
+  }
   while (!fs.existsSync(config.doneFile)) await sleep(200);
   await sleep(2500); // two refreshes after the build ended
   await page.screenshot({ path: path.join(config.screenshots, 'ui-overview.png'), fullPage: true });

@@ -60,7 +60,9 @@ class WebUiBrowserTest {
       assertEquals(0, check.exitValue(), "the browser check failed (its steps are on stderr above):\n" + out);
       JsonNode seen = new ObjectMapper().readTree(out.lines().reduce((first, last) -> last).orElseThrow());
       assertEquals("[]", seen.get("consoleErrors").toString(), "no console errors on any page");
-      assertTrue(seen.get("actionsWhileBuilding").asInt() > 0, "the build's actions showed while it ran");
+      assertTrue(seen.get("actionsWhileBuilding").asInt() > 0 && seen.get("buildStillRunning").asBoolean(),
+          "the build's actions showed while it ran: " + seen);
+      assertTrue(seen.path("buildInFlight").asText().contains("bazel"), "the build was among the builds in flight: " + seen);
       assertTrue(seen.get("actionsAfterBuild").asInt() >= 10, seen.toString());
       assertTrue(seen.get("workerRow").asText().contains("worker-0") && seen.get("workerRow").asText().contains("up"),
           seen.get("workerRow").asText());

@@ -46,8 +46,10 @@ class WebUiBrowserTest {
       Files.writeString(config, new ObjectMapper().writeValueAsString(Map.of("base", ui.group(1), "token", ui.group(2),
           "screenshots", screenshots.toString(), "doneFile", done.toString(), "worker", "worker-0",
           "outputText", "hello from rex")));
+      // Files, not this JVM's own streams: surefire talks to its fork over them.
+      Path steps = scratch.resolve("ui-check.log");
       Process check = new ProcessBuilder("node", UI.resolve("ui-check.mjs").toString(), config.toString())
-          .directory(UI.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+          .directory(UI.toFile()).redirectError(steps.toFile()).start();
       List<String> args = new java.util.ArrayList<>(List.of("test", "//...", "//exec:ui_failing_test", "--keep_going"));
       args.addAll(Bazel.flags("--remote_executor=" + cluster.target()));
       Bazel.Run build = bazel.start(args.toArray(String[]::new)).await();
@@ -57,7 +59,7 @@ class WebUiBrowserTest {
 
       String out = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertTrue(check.waitFor(300, TimeUnit.SECONDS), "the browser check ended");
-      assertEquals(0, check.exitValue(), "the browser check failed (its steps are on stderr above):\n" + out);
+      assertEquals(0, check.exitValue(), "the browser check failed:\n" + Files.readString(steps) + out);
       JsonNode seen = new ObjectMapper().readTree(out.lines().reduce((first, last) -> last).orElseThrow());
       assertEquals("[]", seen.get("consoleErrors").toString(), "no console errors on any page");
       assertTrue(seen.get("actionsWhileBuilding").asInt() > 0 && seen.get("buildStillRunning").asBoolean(),
@@ -95,7 +97,10 @@ class WebUiBrowserTest {
     if (Files.isDirectory(UI.resolve("node_modules/playwright-core"))) {
       return;
     }
-    Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(UI.toFile()).inheritIO().start();
-    assertTrue(npm.waitFor(300, TimeUnit.SECONDS) && npm.exitValue() == 0, "npm ci in e2e/ui");
+    Path log = Files.createTempFile("npm-ci", ".log");
+    Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(UI.toFile())
+        .redirectErrorStream(true).redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+        .start();
+    assertTrue(npm.waitFor(300, TimeUnit.SECONDS) && npm.exitValue() == 0, "npm ci in e2e/ui:\n" + Files.readString(log));
   }
 }

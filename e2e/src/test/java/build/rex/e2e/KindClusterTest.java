@@ -58,8 +58,13 @@ class KindClusterTest {
       return;
     }
     kubeconfig = scratch.resolve("kubeconfig");
-    run(Duration.ofMinutes(5), "kind", "create", "cluster", "--name", KIND_CLUSTER, "--kubeconfig", kubeconfig.toString(),
-        "--wait", "180s");
+    List<String> create = new ArrayList<>(List.of("kind", "create", "cluster", "--name", KIND_CLUSTER,
+        "--kubeconfig", kubeconfig.toString(), "--wait", "180s"));
+    String nodeImage = System.getenv("REX_KIND_NODE_IMAGE"); // hosted CI pins it (.github/workflows/ci.yml)
+    if (nodeImage != null && !nodeImage.isEmpty()) {
+      create.addAll(List.of("--image", nodeImage));
+    }
+    run(Duration.ofMinutes(5), create.toArray(String[]::new));
     for (Path image : List.of(Podman.OPERATOR_IMAGE, Podman.SCHEDULER_IMAGE, Podman.WORKER_IMAGE)) {
       run(Duration.ofMinutes(5), "kind", "load", "image-archive", image.toString(), "--name", KIND_CLUSTER);
     }

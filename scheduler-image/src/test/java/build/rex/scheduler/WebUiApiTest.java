@@ -129,6 +129,11 @@ class WebUiApiTest {
     assertEquals(1, cluster.getExecutors(0).getTotal());
     assertTrue(cluster.getSchedulersList().contains(stack.scheduler.advertisedAddress()));
     assertEquals(300, cluster.getCacheWindowSeconds());
+    assertEquals(1, cluster.getBuildsCount(), "the invocation whose actions finished within the last minute");
+    assertEquals("invocation-1", cluster.getBuilds(0).getToolInvocationId());
+    assertEquals("bazel 4.2.3", cluster.getBuilds(0).getTool());
+    assertEquals(2, cluster.getBuilds(0).getFinished());
+    assertEquals(0, cluster.getBuilds(0).getQueued() + cluster.getBuilds(0).getRunning());
     Await.holds("the worker's heartbeat carried its storage figures",
         () -> get("/api/cluster", ClusterOverview.newBuilder()).build().getWorkers(0).getStorage().getCasBlobs() > 0);
     assertEquals(64 << 20, get("/api/cluster", ClusterOverview.newBuilder()).build().getWorkers(0).getStorage()

@@ -196,8 +196,8 @@ public final class Job {
     return state == State.COMPLETED;
   }
 
-  /** How long the job has been in its current state. */
-  synchronized long nanosInState() {
+  /** How long the job has been in its current state (for a completed one: since it completed). */
+  public synchronized long nanosInState() {
     return System.nanoTime() - stateSinceNanos;
   }
 

@@ -17,6 +17,8 @@ import java.util.TreeSet;
 
 /** The cluster at a glance, as one scheduler sees it: schedulers, workers, executors, queues, cache, builds. */
 final class ClusterView {
+  /** A build with nothing unfinished is still listed this long after its last action finished. */
+  private static final long BUILD_IDLE_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
   private final Dispatcher dispatcher;
   private final SchedulerPeers peers;
   private final CacheWindow cache;
@@ -59,7 +61,8 @@ final class ClusterView {
     Map<String, BuildInFlight.Builder> builds = new TreeMap<>();
     for (Job job : dispatcher.list()) {
       Job.State state = job.state();
-      if (state == Job.State.COMPLETED) {
+      boolean finished = state == Job.State.COMPLETED;
+      if (finished && job.nanosInState() > BUILD_IDLE_NANOS) {
         continue;
       }
       boolean waiting = state == Job.State.QUEUED || state == Job.State.RETRY_WAIT;
@@ -72,7 +75,9 @@ final class ClusterView {
         BuildInFlight.Builder build = builds.computeIfAbsent(invocation, id -> BuildInFlight.newBuilder()
             .setToolInvocationId(id).setTool((job.requester().getToolDetails().getToolName() + " "
                 + job.requester().getToolDetails().getToolVersion()).trim()));
-        if (waiting) {
+        if (finished) {
+          build.setFinished(build.getFinished() + 1);
+        } else if (waiting) {
           build.setQueued(build.getQueued() + 1);
         } else {
           build.setRunning(build.getRunning() + 1);

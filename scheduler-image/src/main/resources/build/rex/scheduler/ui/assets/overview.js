@@ -62,7 +62,8 @@
       rex.el('tr', {}, rex.el('td', {}, q.platform || '(no properties)'), rex.el('td', {}, q.priority), rex.el('td', {}, q.queued))), 'nothing waits');
     rex.fill($('builds').tBodies[0], cluster.builds.map((b) =>
       rex.el('tr', {}, rex.el('td', {}, rex.el('a', {href: '/ui/?invocation=' + encodeURIComponent(b.toolInvocationId)}, b.toolInvocationId)),
-        rex.el('td', {}, b.tool), rex.el('td', {}, b.queued), rex.el('td', {}, b.running))), 'no build is running');
+        rex.el('td', {}, b.tool), rex.el('td', {}, b.queued), rex.el('td', {}, b.running), rex.el('td', {}, b.finished))),
+      'no build is running');
   }
 
   function renderActions(list) {

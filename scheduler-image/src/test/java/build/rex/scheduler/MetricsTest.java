@@ -93,10 +93,18 @@ class MetricsTest {
     assertTrue(value(scheduler, "rex_execution_duration_seconds_sum", PLATFORM) > 0);
     assertEquals(1, value(scheduler, "rex_action_cache_requests_total", "result=\"hit\""));
     assertEquals(1, value(scheduler, "rex_action_cache_requests_total", "result=\"miss\""));
-    assertEquals(3, value(scheduler, "rex_grpc_server_duration_seconds_count",
-        "code=\"OK\"", "method=\"build.bazel.remote.execution.v2.Execution/Execute\""));
-    assertEquals(1, value(scheduler, "rex_grpc_server_requests_total",
-        "code=\"NOT_FOUND\"", "method=\"build.bazel.remote.execution.v2.ActionCache/GetActionResult\""));
+    // A call is counted when the server's side of its stream has closed, which may come just after
+    // the client has its answer.
+    String execute = "method=\"build.bazel.remote.execution.v2.Execution/Execute\"";
+    String lookup = "method=\"build.bazel.remote.execution.v2.ActionCache/GetActionResult\"";
+    Await.holds("the calls are counted", () -> {
+      Map<String, Double> now = scrape(stack.scheduler.adminPort());
+      return now.getOrDefault("rex_grpc_server_duration_seconds_count{code=\"OK\"," + execute + "}", 0.0) >= 3
+          && now.getOrDefault("rex_grpc_server_requests_total{code=\"NOT_FOUND\"," + lookup + "}", 0.0) >= 1;
+    });
+    scheduler = scrape(stack.scheduler.adminPort());
+    assertEquals(3, value(scheduler, "rex_grpc_server_duration_seconds_count", "code=\"OK\"", execute));
+    assertEquals(1, value(scheduler, "rex_grpc_server_requests_total", "code=\"NOT_FOUND\"", lookup));
     assertEquals(1, value(scheduler, "rex_workers_connected"));
     assertEquals(1, value(scheduler, "rex_executors_connected"));
     assertEquals(0, value(scheduler, "rex_executors_running"));

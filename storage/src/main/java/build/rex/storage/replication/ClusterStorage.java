@@ -57,28 +57,24 @@ public final class ClusterStorage implements AutoCloseable {
   }
 
   /**
-   * The cluster's CAS, as layers: each blob's owners (R members by rendezvous placement) are its
-   * mirrors, the r-th mirror a sharding of blobs by their r-th owner, so a batch costs one call
-   * per member and rank; reads the owners cannot serve look for a stray copy on the others.
+   * The cluster's CAS, as layers over each membership ({@link PlacedBlobStore}): each blob's
+   * owners (R members by rendezvous placement) are its mirrors, the r-th mirror a sharding of
+   * blobs by their r-th owner, so a batch costs one call per member and rank; reads the owners
+   * cannot serve look for a stray copy on the other members.
    */
   static BlobStore replicated(java.util.function.Supplier<Placement<BlobStore>> placement,
       java.util.concurrent.Executor calls, Repairer repairer) {
     FanOut fanOut = new FanOut(calls);
-    MirroredBlobStore owners = new MirroredBlobStore(() -> {
-      int copies = placement.get().requireMembers().replicas();
-      List<BlobStore> ranks = new ArrayList<>(copies);
-      for (int rank = 0; rank < copies; rank++) {
+    return new PlacedBlobStore(placement, members -> {
+      List<BlobStore> ranks = new ArrayList<>();
+      for (int rank = 0; rank < members.replicas(); rank++) {
         int r = rank;
-        ranks.add(new ShardingBlobStore(digest -> {
-          // Membership may change within a call: with fewer owners now, the last takes the later ranks.
-          List<BlobStore> ownersNow = placement.get().requireMembers().owners(digest.getHash());
-          return ownersNow.get(Math.min(r, ownersNow.size() - 1));
-        }, fanOut));
+        ranks.add(new ShardingBlobStore(digest -> members.owners(digest.getHash()).get(r), fanOut));
       }
-      return ranks;
-    }, fanOut, repairer);
-    return new StrayCopyLookup(owners, digest -> placement.get().requireMembers().others(digest.getHash()), fanOut,
-        repairer);
+      List<BlobStore> mirrors = List.copyOf(ranks);
+      return new StrayCopyLookup(new MirroredBlobStore(() -> mirrors, fanOut, repairer),
+          digest -> members.others(digest.getHash()), fanOut, repairer);
+    });
   }
 
   /** Takes a new membership; calls already running finish on the old one. */

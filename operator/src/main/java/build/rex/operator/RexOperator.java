@@ -4,7 +4,6 @@ import build.rex.operator.reconcile.ClusterEvents;
 import build.rex.operator.reconcile.ClusterReconciler;
 import build.rex.operator.reconcile.OperatorMetrics;
 import build.rex.operator.scaling.SchedulerAdmin;
-import build.rex.operator.scaling.WorkerScaling;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -34,6 +33,12 @@ public final class RexOperator implements AutoCloseable {
    */
   public static RexOperator start(KubernetesClient client, OperatorSettings settings, MeterRegistry registry,
       SchedulerAdmin admin, java.util.function.Consumer<Throwable> fatal) {
+    return start(client, settings, registry, admin, fatal, java.time.Clock.systemUTC());
+  }
+
+  /** @param clock the time certificates, CA rotations and the autoscaler's delays are measured in */
+  public static RexOperator start(KubernetesClient client, OperatorSettings settings, MeterRegistry registry,
+      SchedulerAdmin admin, java.util.function.Consumer<Throwable> fatal, java.time.Clock clock) {
     Operator operator = new Operator(overrides -> overrides
         .withKubernetesClient(client)
         .withInformerStoppedHandler((informer, cause) -> fatal.accept(cause))
@@ -43,8 +48,8 @@ public final class RexOperator implements AutoCloseable {
         // server); the operator owns these objects outright, so there is no field ownership to share.
         .withSSABasedCreateUpdateMatchForDependentResources(false)
         .withUseSSAToPatchPrimaryResource(false));
-    ClusterReconciler reconciler = new ClusterReconciler(settings, new OperatorMetrics(registry),
-        new WorkerScaling(admin), new ClusterEvents(client));
+    ClusterReconciler reconciler = new ClusterReconciler(settings, new OperatorMetrics(registry), admin,
+        new ClusterEvents(client), clock);
     operator.register(reconciler, configuration -> {
       if (settings.namespaces.isEmpty()) {
         configuration.watchingAllNamespaces();

@@ -44,6 +44,7 @@ class ClusterReconcilerTest {
   private RexOperator operator;
   private KubernetesClient operatorClient;
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final TestClock clock = new TestClock();
 
   @BeforeEach
   void start() throws Exception {
@@ -83,7 +84,7 @@ class ClusterReconcilerTest {
     settings.operatorNamespace = "rex-system";
     settings.leaderElection.leaseSeconds = 3;
     // The mock server goes away at the end of each test; a watch stopping then is expected.
-    return RexOperator.start(client, settings, metrics, new HttpSchedulerAdmin(), fatal);
+    return RexOperator.start(client, settings, metrics, new HttpSchedulerAdmin(), fatal, clock);
   }
 
   /** A second replica stands by, healthy, doing nothing; when the leader goes, it takes over. */
@@ -608,20 +609,15 @@ class ClusterReconcilerTest {
     String ca = get(Secret.class, "build-ca").getData().get("ca.crt");
     var expiry = Certificates.notAfter(first);
     assertTrue(expiry.isAfter(java.time.Instant.now().plus(java.time.Duration.ofDays(80))));
-    try {
-      build.rex.operator.tls.LeafCertificateSecret.useClock(java.time.Clock.offset(java.time.Clock.systemUTC(),
-          java.time.Duration.ofDays(70)));
-      edit(c -> c.getSpec().schedulers.replicas = 3); // any event: renewal is checked on every reconciliation
-      Secret renewed = MockKubernetes.await("a renewed certificate", () -> {
-        Secret s = get(Secret.class, "build-internal-tls");
-        return s.getData().get("tls.crt").equals(first.getData().get("tls.crt")) ? null : s;
-      });
-      assertFalse(Certificates.notAfter(renewed).isBefore(expiry));
-      assertNotEquals(first.getData().get("tls.crt"), renewed.getData().get("tls.crt"));
-      assertEquals(ca, get(Secret.class, "build-ca").getData().get("ca.crt"));
-    } finally {
-      build.rex.operator.tls.LeafCertificateSecret.useClock(java.time.Clock.systemUTC());
-    }
+    clock.advance(java.time.Duration.ofDays(70));
+    edit(c -> c.getSpec().schedulers.replicas = 3); // any event: renewal is checked on every reconciliation
+    Secret renewed = MockKubernetes.await("a renewed certificate", () -> {
+      Secret s = get(Secret.class, "build-internal-tls");
+      return s.getData().get("tls.crt").equals(first.getData().get("tls.crt")) ? null : s;
+    });
+    assertFalse(Certificates.notAfter(renewed).isBefore(expiry));
+    assertNotEquals(first.getData().get("tls.crt"), renewed.getData().get("tls.crt"));
+    assertEquals(ca, get(Secret.class, "build-ca").getData().get("ca.crt"));
   }
 
   @Test

@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
     type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Schedulers", jsonPath = ".status.schedulers", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Workers", jsonPath = ".status.workers", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Autoscale", jsonPath = ".status.autoscaling", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Endpoint", jsonPath = ".status.endpoint", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 public class RemoteExecutionCluster extends CustomResource<RemoteExecutionClusterSpec, RemoteExecutionClusterStatus>

@@ -27,6 +27,8 @@ public class RemoteExecutionClusterSpec {
   public static final String TLS_GENERATED = "Generated";
   public static final String TLS_SECRET = "Secret";
   public static final String TLS_CERT_MANAGER = "CertManager";
+  /** A duration: a whole number of seconds, minutes, hours or days (30s, 10m, 12h, 365d). */
+  public static final String DURATION = "^[0-9]+(s|m|h|d)$";
   public static final String QUANTITY = "^([0-9]+(\\.[0-9]+)?|\\.[0-9]+)(m|k|Ki|Mi|Gi|Ti|Pi|Ei|M|G|T|P|E)?$";
 
   @Default("{}")
@@ -45,6 +47,8 @@ public class RemoteExecutionClusterSpec {
   public Backup backup = new Backup();
   @Default("{}")
   public Network network = new Network();
+  @Default("{}")
+  public Certificates certificates = new Certificates();
 
   /** The front door: serves clients, queues actions, shares the Action Cache. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -73,6 +77,42 @@ public class RemoteExecutionClusterSpec {
     /** Memory for the worker process itself, on top of its executors'. */
     @Pattern(QUANTITY) @Default("1Gi")
     public String processMemory = "1Gi";
+    /** Off: {@code replicas} workers. On: between minReplicas and maxReplicas, following the queue. */
+    @Default("{}")
+    public Autoscale autoscale = new Autoscale();
+    /**
+     * Full: every sandbox layer (PID, mount and network namespaces and a cgroup per action, which
+     * take root with CAP_SYS_ADMIN in the pod, so Pod Security "privileged"). Baseline: only the
+     * layers that need no extra privilege (an unprivileged user per action, rlimits, killed with
+     * the worker), so the pods meet Pod Security "baseline".
+     */
+    @Pattern("^(Full|Baseline)$") @Default("Full")
+    public String sandbox = SANDBOX_FULL;
+  }
+
+  public static final String SANDBOX_FULL = "Full";
+  public static final String SANDBOX_BASELINE = "Baseline";
+
+  /**
+   * Workers follow the queue: enough that each executor has at most
+   * {@code targetQueuedPerExecutor} actions waiting beside the one it runs. A rise must last
+   * {@code scaleUpDelay} and a fall {@code scaleDownDelay} before the count follows it (the
+   * highest count seen over that delay is kept, so a flapping queue does not flap workers), and a
+   * scale-down drains the workers that go first, as a manual one does.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class Autoscale {
+    public boolean enabled = false;
+    @Min(1) @Max(1000) @Default("2")
+    public int minReplicas = 2;
+    @Min(1) @Max(1000) @Default("10")
+    public int maxReplicas = 10;
+    @Min(0) @Default("1")
+    public double targetQueuedPerExecutor = 1;
+    @Pattern(DURATION) @Default("15s")
+    public String scaleUpDelay = "15s";
+    @Pattern(DURATION) @Default("10m")
+    public String scaleDownDelay = "10m";
   }
 
   /** Each worker's persistent volume for its CAS. */
@@ -108,6 +148,22 @@ public class RemoteExecutionClusterSpec {
     /** Workers that hold each blob; losing fewer than this many at once loses nothing. */
     @Min(1) @Max(5) @Default("2")
     public int replicationFactor = 2;
+  }
+
+  /**
+   * The operator's two CAs (the client-facing one and the internal one) and their rotation: a CA
+   * is renewed {@code caRenewBefore} before it ends; the new one is trusted beside the old for
+   * {@code rotationOverlap} before it signs, and the old one for as long again after.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class Certificates {
+    @Pattern(DURATION) @Default("365d")
+    public String caValidity = "365d";
+    @Pattern(DURATION) @Default("30d")
+    public String caRenewBefore = "30d";
+    /** Time for the kubelet to update every pod's mounted Secrets and the servers to re-read them. */
+    @Pattern(DURATION) @Default("10m")
+    public String rotationOverlap = "10m";
   }
 
   /** The client port's certificate. */

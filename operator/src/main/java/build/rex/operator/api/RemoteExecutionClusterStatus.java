@@ -26,4 +26,10 @@ public class RemoteExecutionClusterStatus {
   public List<String> drainingWorkers;
   /** What a scale-down is waiting for, in words; absent when nothing waits. */
   public String scaling;
+  /** With autoscaling: "actual -> desired (queue asks N)"; the WorkersScaled condition says why. */
+  public String autoscaling;
+  /** The workers' sandbox mode and the layers it gives every action. */
+  public String sandbox;
+  /** Where the CAs' rotation stands: Stable, or which CA is being introduced or retired. */
+  public String certificates;
 }

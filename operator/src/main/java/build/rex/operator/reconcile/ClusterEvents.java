@@ -20,6 +20,15 @@ public final class ClusterEvents {
   }
 
   public void warning(RemoteExecutionCluster cluster, String reason, String message) {
+    record(cluster, "Warning", reason, message);
+  }
+
+  /** Something worth knowing that is not a problem, e.g. the autoscaler changed the worker count. */
+  public void normal(RemoteExecutionCluster cluster, String reason, String message) {
+    record(cluster, "Normal", reason, message);
+  }
+
+  private void record(RemoteExecutionCluster cluster, String type, String reason, String message) {
     String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
     var metadata = cluster.getMetadata();
     try {
@@ -29,7 +38,7 @@ public final class ClusterEvents {
           .withInvolvedObject(new ObjectReferenceBuilder().withApiVersion(cluster.getApiVersion()).withKind(cluster.getKind())
               .withName(metadata.getName()).withNamespace(metadata.getNamespace()).withUid(metadata.getUid())
               .withResourceVersion(metadata.getResourceVersion()).build())
-          .withType("Warning").withReason(reason).withMessage(message)
+          .withType(type).withReason(reason).withMessage(message)
           .withNewSource().withComponent("rex-operator").endSource()
           .withFirstTimestamp(now).withLastTimestamp(now).withCount(1)
           .build()).create();

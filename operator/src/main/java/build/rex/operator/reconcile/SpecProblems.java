@@ -1,5 +1,6 @@
 package build.rex.operator.reconcile;
 
+import build.rex.operator.api.Durations;
 import build.rex.operator.api.RemoteExecutionClusterSpec;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +24,8 @@ public final class SpecProblems {
       return List.of("spec is missing");
     }
     check(problems, spec.schedulers != null && spec.workers != null && spec.cas != null && spec.tls != null
-        && spec.auth != null && spec.service != null && spec.backup != null && spec.workers.storage != null,
+        && spec.auth != null && spec.service != null && spec.backup != null && spec.workers.storage != null
+        && spec.network != null && spec.workers.autoscale != null,
         "spec sections must be objects, not null");
     if (!problems.isEmpty()) {
       return problems;
@@ -54,6 +56,10 @@ public final class SpecProblems {
     check(problems, spec.workers.replicas >= factor, "workers.replicas (" + spec.workers.replicas
         + ") must be at least cas.replicationFactor (" + factor + "): every blob is kept on " + factor
         + " workers; add workers or lower the factor");
+    autoscale(problems, spec.workers.autoscale, factor);
+    check(problems, Set.of(RemoteExecutionClusterSpec.SANDBOX_FULL, RemoteExecutionClusterSpec.SANDBOX_BASELINE)
+        .contains(spec.workers.sandbox), "workers.sandbox must be Full or Baseline, got '" + spec.workers.sandbox + "'");
+    certificates(problems, spec.certificates);
     tls(problems, spec.tls);
     auth(problems, spec.auth);
     check(problems, Set.of("LoadBalancer", "NodePort", "ClusterIP").contains(spec.service.type),
@@ -65,6 +71,45 @@ public final class SpecProblems {
           "backup.endpoint must be an http:// or https:// URL, got '" + spec.backup.endpoint + "'");
     }
     return problems;
+  }
+
+  private static void autoscale(List<String> problems, RemoteExecutionClusterSpec.Autoscale autoscale, int factor) {
+    if (autoscale == null || !autoscale.enabled) {
+      return;
+    }
+    check(problems, autoscale.minReplicas >= factor, "workers.autoscale.minReplicas (" + autoscale.minReplicas
+        + ") must be at least cas.replicationFactor (" + factor + ")");
+    check(problems, autoscale.maxReplicas >= autoscale.minReplicas, "workers.autoscale.maxReplicas ("
+        + autoscale.maxReplicas + ") must be at least minReplicas (" + autoscale.minReplicas + ")");
+    check(problems, autoscale.targetQueuedPerExecutor >= 0, "workers.autoscale.targetQueuedPerExecutor must not be negative");
+    duration(problems, "workers.autoscale.scaleUpDelay", autoscale.scaleUpDelay);
+    duration(problems, "workers.autoscale.scaleDownDelay", autoscale.scaleDownDelay);
+  }
+
+  private static void certificates(List<String> problems, RemoteExecutionClusterSpec.Certificates certificates) {
+    if (certificates == null) {
+      problems.add("certificates must be an object, not null");
+      return;
+    }
+    boolean valid = duration(problems, "certificates.caValidity", certificates.caValidity)
+        & duration(problems, "certificates.caRenewBefore", certificates.caRenewBefore)
+        & duration(problems, "certificates.rotationOverlap", certificates.rotationOverlap);
+    if (valid) {
+      var validity = Durations.parse(certificates.caValidity);
+      var renewBefore = Durations.parse(certificates.caRenewBefore);
+      var overlap = Durations.parse(certificates.rotationOverlap);
+      check(problems, renewBefore.compareTo(validity) < 0, "certificates.caRenewBefore (" + certificates.caRenewBefore
+          + ") must be shorter than caValidity (" + certificates.caValidity + ")");
+      check(problems, overlap.multipliedBy(2).compareTo(renewBefore) < 0, "certificates.rotationOverlap ("
+          + certificates.rotationOverlap + ") must be less than half of caRenewBefore (" + certificates.caRenewBefore
+          + "): a rotation takes two overlaps and must end before the old CA does");
+    }
+  }
+
+  private static boolean duration(List<String> problems, String key, String value) {
+    boolean ok = value != null && value.matches(RemoteExecutionClusterSpec.DURATION);
+    check(problems, ok, key + " must be a duration such as 30s, 10m, 12h or 365d; got '" + value + "'");
+    return ok;
   }
 
   private static void tls(List<String> problems, RemoteExecutionClusterSpec.Tls tls) {

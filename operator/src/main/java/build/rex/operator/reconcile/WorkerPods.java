@@ -1,7 +1,7 @@
 package build.rex.operator.reconcile;
 
 import build.rex.operator.api.RemoteExecutionCluster;
-import build.rex.operator.resources.ClusterPlan;
+import build.rex.operator.resources.ClusterNames;
 import build.rex.operator.resources.Labels;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 
@@ -14,10 +14,10 @@ final class WorkerPods {
    * pods orphaned): as many as the highest ordinal, so a new StatefulSet does not drop any of them
    * undrained. Null when there are none: a new cluster.
    */
-  static Integer runningWithoutStatefulSet(ClusterPlan plan, Context<RemoteExecutionCluster> context) {
-    String prefix = plan.names.workerStatefulSet() + "-";
-    return context.getClient().pods().inNamespace(plan.names.namespace())
-        .withLabels(Labels.selector(plan.names, Labels.WORKER)).list().getItems().stream()
+  static Integer runningWithoutStatefulSet(ClusterNames names, Context<RemoteExecutionCluster> context) {
+    String prefix = names.workerStatefulSet() + "-";
+    return context.getClient().pods().inNamespace(names.namespace())
+        .withLabels(Labels.selector(names, Labels.WORKER)).list().getItems().stream()
         .map(pod -> pod.getMetadata().getName())
         .filter(name -> name.startsWith(prefix) && name.substring(prefix.length()).matches("\\d+"))
         .map(name -> Integer.parseInt(name.substring(prefix.length())) + 1)

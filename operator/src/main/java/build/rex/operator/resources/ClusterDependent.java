@@ -57,6 +57,15 @@ public abstract class ClusterDependent<R extends HasMetadata> extends CRUDKubern
     return super.update(actual, desired, primary, context);
   }
 
+  /** Deleted by the workflow when its condition no longer holds (e.g. NetworkPolicies turned off). */
+  @Override
+  protected void handleDelete(RemoteExecutionCluster primary, R secondary, Context<RemoteExecutionCluster> context) {
+    if (secondary != null) { // JOSDK asks for a delete whether or not the object exists
+      record(context, "deleted", secondary);
+      super.handleDelete(primary, secondary, context);
+    }
+  }
+
   protected static void record(Context<RemoteExecutionCluster> context, String action, HasMetadata object) {
     ClusterPlan plan = ClusterPlan.of(context);
     plan.metrics.action(plan.names.namespace(), plan.names.cluster(), action,

@@ -18,7 +18,7 @@ public final class ConfigMaps {
     @Override
     protected ConfigMap desired(ClusterPlan plan, RemoteExecutionCluster primary, Context<RemoteExecutionCluster> context) {
       return new ConfigMapBuilder().withMetadata(metadata(plan))
-          .withData(Map.of(ConfigFiles.SCHEDULER_FILE, ConfigFiles.scheduler(plan.names, plan.spec, plan.settings.logLevel)))
+          .withData(Map.of(ConfigFiles.SCHEDULER_FILE, plan.schedulerConfig))
           .build();
     }
   }
@@ -31,7 +31,7 @@ public final class ConfigMaps {
     @Override
     protected ConfigMap desired(ClusterPlan plan, RemoteExecutionCluster primary, Context<RemoteExecutionCluster> context) {
       return new ConfigMapBuilder().withMetadata(metadata(plan))
-          .withData(Map.of(ConfigFiles.WORKER_FILE, ConfigFiles.worker(plan.names, plan.spec, plan.settings.logLevel)))
+          .withData(Map.of(ConfigFiles.WORKER_FILE, plan.workerConfig))
           .build();
     }
   }

@@ -10,6 +10,8 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRuleBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeerBuilder;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource;
+import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -25,6 +27,15 @@ import java.util.Set;
  */
 public final class NetworkPolicies {
   private NetworkPolicies() {}
+
+  /** Made while spec.network.policies is on; turned off, the ones made are deleted. */
+  public static final class Enabled implements Condition<NetworkPolicy, RemoteExecutionCluster> {
+    @Override
+    public boolean isMet(DependentResource<NetworkPolicy, RemoteExecutionCluster> dependent,
+        RemoteExecutionCluster primary, Context<RemoteExecutionCluster> context) {
+      return primary.getSpec().network.policies;
+    }
+  }
 
   public static final class Scheduler extends ComponentPolicy {
     public Scheduler() {

@@ -7,6 +7,8 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource;
+import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +17,19 @@ import java.util.Map;
 public final class SchedulerDeployment extends ClusterDependent<Deployment> {
   public SchedulerDeployment() {
     super(Deployment.class, Labels.SCHEDULER, ClusterNames::schedulerDeployment);
+  }
+
+  /** Ready: as many schedulers ready as the spec asks for. */
+  public static final class Ready implements Condition<Deployment, RemoteExecutionCluster> {
+    @Override
+    public boolean isMet(DependentResource<Deployment, RemoteExecutionCluster> dependent, RemoteExecutionCluster primary,
+        Context<RemoteExecutionCluster> context) {
+      return readyReplicas(dependent.getSecondaryResource(primary, context)) >= primary.getSpec().schedulers.replicas;
+    }
+  }
+
+  public static int readyReplicas(java.util.Optional<Deployment> deployment) {
+    return deployment.map(Deployment::getStatus).map(s -> s.getReadyReplicas() == null ? 0 : s.getReadyReplicas()).orElse(0);
   }
 
   @Override

@@ -10,6 +10,8 @@ import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource;
+import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
 import java.util.List;
 import java.util.Map;
 
@@ -25,6 +27,19 @@ public final class WorkerStatefulSet extends ClusterDependent<StatefulSet> {
     super(StatefulSet.class, Labels.WORKER, ClusterNames::workerStatefulSet);
   }
 
+  /** Ready: as many workers ready as the plan runs now. */
+  public static final class Ready implements Condition<StatefulSet, RemoteExecutionCluster> {
+    @Override
+    public boolean isMet(DependentResource<StatefulSet, RemoteExecutionCluster> dependent, RemoteExecutionCluster primary,
+        Context<RemoteExecutionCluster> context) {
+      return readyReplicas(dependent.getSecondaryResource(primary, context)) >= ClusterPlan.of(context).workerReplicas();
+    }
+  }
+
+  public static int readyReplicas(java.util.Optional<StatefulSet> set) {
+    return set.map(StatefulSet::getStatus).map(s -> s.getReadyReplicas() == null ? 0 : s.getReadyReplicas()).orElse(0);
+  }
+
   @Override
   protected StatefulSet desired(ClusterPlan plan, RemoteExecutionCluster primary, Context<RemoteExecutionCluster> context) {
     ClusterNames names = plan.names;
@@ -32,7 +47,7 @@ public final class WorkerStatefulSet extends ClusterDependent<StatefulSet> {
     int graceSeconds = 60 + 30; // the worker's own drain limit (cluster.shutdownGraceSeconds) and time to stop
     return new StatefulSetBuilder().withMetadata(metadata(plan))
         .withNewSpec()
-        .withReplicas(plan.workerReplicas)
+        .withReplicas(plan.workerReplicas())
         .withServiceName(names.workerPeersService())
         // All at once at start; scale-down still removes the highest ordinals, after the operator drained them.
         .withPodManagementPolicy("Parallel")
@@ -129,7 +144,7 @@ public final class WorkerStatefulSet extends ClusterDependent<StatefulSet> {
         });
         record(context, "grew to " + size, current);
       } catch (KubernetesClientException e) {
-        plan.warnings.put("VolumeNotGrown", "PersistentVolumeClaim " + name + " stays at its size: " + e.getMessage()
+        ClusterWarnings.of(context).add("VolumeNotGrown", "PersistentVolumeClaim " + name + " stays at its size: " + e.getMessage()
             + " (its StorageClass must allow volume expansion); new workers get " + size);
       }
     }

@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.util.Optional;
 
-/** The part of a cluster's scheduler admin API the operator uses: draining a worker. */
+/** The part of a cluster's scheduler admin API the operator uses: draining a worker, reading the queue. */
 public interface SchedulerAdmin {
   /** A worker as the scheduler sees it. */
   record WorkerState(String workerId, boolean draining, boolean drained, String detail) {}
@@ -16,4 +16,12 @@ public interface SchedulerAdmin {
    * @throws IOException when the schedulers cannot be reached
    */
   Optional<WorkerState> drain(URI base, String workerId) throws IOException;
+
+  /**
+   * The queue and the executors of every scheduler at {@code base} (its host name may resolve to
+   * several, one per scheduler), added up.
+   *
+   * @throws IOException when a scheduler there cannot be reached
+   */
+  QueueLoad load(URI base) throws IOException;
 }

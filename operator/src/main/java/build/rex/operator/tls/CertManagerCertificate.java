@@ -1,29 +1,76 @@
 package build.rex.operator.tls;
 
 import build.rex.operator.api.RemoteExecutionCluster;
+import build.rex.operator.api.RemoteExecutionClusterSpec;
 import build.rex.operator.resources.ClusterPlan;
 import build.rex.operator.resources.Labels;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.NameSetter;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.ReconcileResult;
+import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * Mode CertManager: a cert-manager Certificate whose Secret the schedulers mount. Applied with
- * the plain client rather than as a watched dependent, so the operator runs where cert-manager is
- * not installed (a watch on its missing API would stop the operator from starting).
+ * the plain client and not watched (a watch needs the API to exist: the operator must run where
+ * cert-manager is not installed); the workflow reconciles it only while the spec asks for it.
  */
-public final class CertManagerCertificate {
+public final class CertManagerCertificate
+    implements DependentResource<GenericKubernetesResource, RemoteExecutionCluster>, NameSetter {
   public static final ResourceDefinitionContext CERTIFICATES = new ResourceDefinitionContext.Builder()
       .withGroup("cert-manager.io").withVersion("v1").withKind("Certificate").withPlural("certificates")
       .withNamespaced(true).build();
 
-  private CertManagerCertificate() {}
+  private String name = DependentResource.defaultNameFor(CertManagerCertificate.class);
 
-  public static GenericKubernetesResource desired(ClusterPlan plan, RemoteExecutionCluster owner) {
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public void setName(String name) {
+    this.name = name;
+  }
+
+  @Override
+  public Class<GenericKubernetesResource> resourceType() {
+    return GenericKubernetesResource.class;
+  }
+
+  @Override
+  public ReconcileResult<GenericKubernetesResource> reconcile(RemoteExecutionCluster primary,
+      Context<RemoteExecutionCluster> context) {
+    GenericKubernetesResource desired = desired(primary, context);
+    var certificates = context.getClient().genericKubernetesResources(CERTIFICATES).inNamespace(primary.getMetadata().getNamespace());
+    GenericKubernetesResource existing = certificates.withName(desired.getMetadata().getName()).get();
+    if (existing == null) {
+      return ReconcileResult.resourceCreated(certificates.resource(desired).create());
+    }
+    if (existing.getAdditionalProperties().get("spec").equals(desired.getAdditionalProperties().get("spec"))) {
+      return ReconcileResult.noOperation(existing);
+    }
+    existing.setAdditionalProperty("spec", desired.getAdditionalProperties().get("spec"));
+    return ReconcileResult.resourceUpdated(certificates.resource(existing).update());
+  }
+
+  /** Active while the spec asks cert-manager for the client port's certificate. */
+  public static final class Requested implements Condition<GenericKubernetesResource, RemoteExecutionCluster> {
+    @Override
+    public boolean isMet(DependentResource<GenericKubernetesResource, RemoteExecutionCluster> dependent,
+        RemoteExecutionCluster primary, Context<RemoteExecutionCluster> context) {
+      return RemoteExecutionClusterSpec.TLS_CERT_MANAGER.equals(primary.getSpec().tls.mode);
+    }
+  }
+
+  private static GenericKubernetesResource desired(RemoteExecutionCluster primary, Context<RemoteExecutionCluster> context) {
+    ClusterPlan plan = ClusterPlan.of(context);
     Map<String, Object> spec = new LinkedHashMap<>();
     spec.put("secretName", plan.names.certManagerCertificate());
     spec.put("commonName", plan.names.clientService() + "." + plan.names.namespace() + ".svc");
@@ -35,16 +82,11 @@ public final class CertManagerCertificate {
         .withApiVersion("cert-manager.io/v1").withKind("Certificate")
         .withNewMetadata().withName(plan.names.certManagerCertificate()).withNamespace(plan.names.namespace())
         .withLabels(Labels.of(plan.names, Labels.SCHEDULER))
-        .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion(owner.getApiVersion()).withKind(owner.getKind())
-            .withName(owner.getMetadata().getName()).withUid(owner.getMetadata().getUid())
+        .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion(primary.getApiVersion()).withKind(primary.getKind())
+            .withName(primary.getMetadata().getName()).withUid(primary.getMetadata().getUid())
             .withController(true).withBlockOwnerDeletion(true).build())
         .endMetadata()
         .withAdditionalProperties(Map.of("spec", spec))
         .build();
-  }
-
-  public static void apply(KubernetesClient client, ClusterPlan plan, RemoteExecutionCluster owner) {
-    client.genericKubernetesResources(CERTIFICATES).inNamespace(plan.names.namespace())
-        .resource(desired(plan, owner)).createOr(existing -> existing.update());
   }
 }

@@ -3,7 +3,6 @@ package build.rex.operator.tls;
 import build.rex.operator.api.RemoteExecutionCluster;
 import build.rex.operator.resources.ClusterPlan;
 import build.rex.operator.resources.Labels;
-import build.rex.server.security.CertificateAuthority;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import java.util.List;
 
@@ -31,7 +30,7 @@ public final class ClientTlsSecret extends LeafCertificateSecret {
   }
 
   @Override
-  protected CertificateAuthority issuer(CertificateAuthorities authorities) {
+  protected RotatingAuthority issuer(CertificateAuthorities authorities) {
     return authorities.publicCa();
   }
 }

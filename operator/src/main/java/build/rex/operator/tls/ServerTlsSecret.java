@@ -3,8 +3,11 @@ package build.rex.operator.tls;
 import build.rex.operator.api.RemoteExecutionCluster;
 import build.rex.operator.resources.ClusterPlan;
 import build.rex.operator.resources.Labels;
-import build.rex.server.security.CertificateAuthority;
+import build.rex.operator.api.RemoteExecutionClusterSpec;
 import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource;
+import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
 import io.fabric8.kubernetes.api.model.Service;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import java.util.ArrayList;
@@ -14,6 +17,15 @@ import java.util.List;
 public final class ServerTlsSecret extends LeafCertificateSecret {
   public ServerTlsSecret() {
     super(Labels.SCHEDULER, build.rex.operator.resources.ClusterNames::serverTlsSecret);
+  }
+
+  /** Made only in mode Generated; in the other modes a Secret made earlier is deleted. */
+  public static final class Generated implements Condition<Secret, RemoteExecutionCluster> {
+    @Override
+    public boolean isMet(DependentResource<Secret, RemoteExecutionCluster> dependent, RemoteExecutionCluster primary,
+        Context<RemoteExecutionCluster> context) {
+      return RemoteExecutionClusterSpec.TLS_GENERATED.equals(primary.getSpec().tls.mode);
+    }
   }
 
   @Override
@@ -43,7 +55,7 @@ public final class ServerTlsSecret extends LeafCertificateSecret {
   }
 
   @Override
-  protected CertificateAuthority issuer(CertificateAuthorities authorities) {
+  protected RotatingAuthority issuer(CertificateAuthorities authorities) {
     return authorities.publicCa();
   }
 }

@@ -73,11 +73,16 @@ public final class CertificateAuthority {
   }
 
   public static CertificateAuthority create(String commonName, Duration validity) {
+    return create(commonName, Instant.now(), validity);
+  }
+
+  /** A CA valid from {@code now} (back-dated an hour) for {@code validity}. */
+  public static CertificateAuthority create(String commonName, Instant now, Duration validity) {
     KeyPair keys = newKeyPair();
     try {
       X500Name name = new X500Name("CN=" + commonName);
       JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
-      X509v3CertificateBuilder builder = builder(name, name, keys, validity)
+      X509v3CertificateBuilder builder = builder(name, name, keys, now, now.plus(validity))
           .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
           .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
           .addExtension(Extension.subjectKeyIdentifier, false, extensions.createSubjectKeyIdentifier(keys.getPublic()));
@@ -96,12 +101,18 @@ public final class CertificateAuthority {
    * (each entry of {@code subjectAltNames} is one or the other).
    */
   public Issued issue(String commonName, List<String> subjectAltNames, Duration validity) {
+    Instant now = Instant.now();
+    return issue(commonName, subjectAltNames, now, now.plus(validity));
+  }
+
+  /** A leaf certificate valid from {@code now} (back-dated an hour) until {@code notAfter}. */
+  public Issued issue(String commonName, List<String> subjectAltNames, Instant now, Instant notAfter) {
     KeyPair keys = newKeyPair();
     try {
       JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
       X509v3CertificateBuilder builder = builder(
           X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded()),
-          new X500Name("CN=" + commonName), keys, validity)
+          new X500Name("CN=" + commonName), keys, now, notAfter)
           .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
           .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement))
           .addExtension(Extension.extendedKeyUsage, false,
@@ -178,11 +189,11 @@ public final class CertificateAuthority {
     }
   }
 
-  private static X509v3CertificateBuilder builder(X500Name issuer, X500Name subject, KeyPair keys, Duration validity) {
-    Instant now = Instant.now();
+  private static X509v3CertificateBuilder builder(X500Name issuer, X500Name subject, KeyPair keys, Instant now,
+      Instant notAfter) {
     // Back-dated an hour so a clock slightly behind still accepts a fresh certificate.
     return new JcaX509v3CertificateBuilder(issuer, new BigInteger(127, RANDOM), Date.from(now.minus(Duration.ofHours(1))),
-        Date.from(now.plus(validity)), subject, keys.getPublic());
+        Date.from(notAfter), subject, keys.getPublic());
   }
 
   private static X509Certificate sign(X509v3CertificateBuilder builder, PrivateKey signer) throws GeneralSecurityException {
@@ -206,6 +217,11 @@ public final class CertificateAuthority {
 
   private static boolean isIpAddress(String name) {
     return name.matches("[0-9.]+") || name.contains(":");
+  }
+
+  /** A certificate as PEM text. */
+  public static String toPem(X509Certificate certificate) {
+    return pem(certificate);
   }
 
   static String pem(Object object) {

@@ -12,8 +12,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A stand-in for the schedulers' admin HTTP API: answers {@code POST /workers/<id>/drain} the
- * way a scheduler does (the worker's JSON, or 404 for an unknown worker) and records each call.
- * A test decides when each worker is drained.
+ * way a scheduler does (the worker's JSON, or 404 for an unknown worker) and records each call,
+ * and {@code GET /api/cluster} with a queue the test sets. A test decides when each worker is drained.
  */
 public final class AdminDouble implements AutoCloseable {
   public final List<String> drainCalls = new CopyOnWriteArrayList<>();
@@ -43,7 +43,27 @@ public final class AdminDouble implements AutoCloseable {
       exchange.getResponseBody().write(body);
       exchange.close();
     });
+    server.createContext("/api/cluster", exchange -> {
+      byte[] body = ("{\"queues\":[{\"platform\":\"OSFamily=linux\",\"queued\":" + queued + "}],"
+          + "\"executors\":[{\"platform\":\"OSFamily=linux,cpu=1,memory=2Gi,pool=default\",\"total\":6,\"busy\":"
+          + busy + "}]}").getBytes(StandardCharsets.UTF_8);
+      loadCalls.incrementAndGet();
+      exchange.sendResponseHeaders(200, body.length);
+      exchange.getResponseBody().write(body);
+      exchange.close();
+    });
     server.start();
+  }
+
+  private volatile int queued;
+  private volatile int busy;
+  /** How often the queue was read. */
+  public final java.util.concurrent.atomic.AtomicInteger loadCalls = new java.util.concurrent.atomic.AtomicInteger();
+
+  /** What GET /api/cluster reports: actions waiting for OSFamily=linux, busy executors of the default pool. */
+  public void queue(int queued, int busy) {
+    this.queued = queued;
+    this.busy = busy;
   }
 
   /** A connected worker that is not drained yet. */

@@ -507,6 +507,72 @@ class ClusterReconcilerTest {
   }
 
   @Test
+  void theAutoscalerFollowsTheQueueWithinItsBoundsWithoutFlappingAndDrainsBeforeScalingDown() throws Exception {
+    applyExample("minimal.yaml");
+    await(StatefulSet.class, "build-worker");
+    workerPods(5);
+    for (int i = 0; i < 5; i++) {
+      admin.connect("build-worker-" + i);
+    }
+    admin.queue(20, 6); // 20 waiting: 10 workers of 2 executors would have one waiting each
+    edit(c -> {
+      var autoscale = c.getSpec().workers.autoscale;
+      autoscale.enabled = true;
+      autoscale.minReplicas = 3;
+      autoscale.maxReplicas = 5;
+      autoscale.scaleUpDelay = "1m";
+      autoscale.scaleDownDelay = "10m";
+    });
+    Condition held = MockKubernetes.await("the rise seen and held", () ->
+        "3 -> 3 (queue asks 5)".equals(cluster().getStatus().autoscaling) ? condition("WorkersScaled") : null);
+    assertTrue(held.getMessage().contains("20 actions queued, 6 executors busy: 5 wanted once that lasts 1m"),
+        held.getMessage());
+    assertEquals(3, get(StatefulSet.class, "build-worker").getSpec().getReplicas());
+
+    clock.advance(java.time.Duration.ofSeconds(61)); // the rise lasted the delay: up at once, to maxReplicas
+    MockKubernetes.await("5 workers", () -> get(StatefulSet.class, "build-worker").getSpec().getReplicas() == 5 ? true : null);
+    MockKubernetes.await("a ScalingUp event", () -> kube.client.v1().events().inNamespace(NS).list().getItems().stream()
+        .anyMatch(e -> "ScalingUp".equals(e.getReason()) && e.getMessage().startsWith("workers 3 -> 5")) ? true : null);
+
+    // The queue flaps: empty, full again for a moment, empty. Nothing moves within the delay.
+    admin.queue(0, 0);
+    awaitAutoscaling("5 -> 5 (queue asks 3)");
+    clock.advance(java.time.Duration.ofMinutes(6));
+    admin.queue(20, 6);
+    awaitAutoscaling("5 -> 5 (queue asks 5)");
+    admin.queue(0, 0);
+    awaitAutoscaling("5 -> 5 (queue asks 3)");
+    clock.advance(java.time.Duration.ofMinutes(6)); // 12 min empty but for a moment 6 min ago
+    int reads = admin.loadCalls.get();
+    MockKubernetes.await("a whole decision made after the clock moved", () -> admin.loadCalls.get() >= reads + 3 ? true : null);
+    assertEquals("5 -> 5 (queue asks 3)", cluster().getStatus().autoscaling);
+    assertTrue(condition("WorkersScaled").getMessage().contains("held until that lasts 10m"),
+        condition("WorkersScaled").getMessage());
+    assertEquals(5, get(StatefulSet.class, "build-worker").getSpec().getReplicas());
+    assertFalse(admin.drainCalls.stream().anyMatch(call -> call.contains("drain")), admin.drainCalls.toString());
+
+    // Empty for the whole delay: down to minReplicas, through the drains.
+    clock.advance(java.time.Duration.ofMinutes(5));
+    MockKubernetes.await("drain calls for workers 3 and 4", () ->
+        admin.drainCalls.contains("POST /workers/build-worker-4/drain")
+            && admin.drainCalls.contains("POST /workers/build-worker-3/drain") ? true : null);
+    RemoteExecutionCluster draining = MockKubernetes.await("the scale-down waiting for drains", () ->
+        cluster().getStatus().scaling != null ? cluster() : null);
+    assertEquals("5 -> 3 (queue asks 3)", draining.getStatus().autoscaling);
+    assertEquals("ScalingDown", condition("WorkersScaled").getReason());
+    assertEquals(5, get(StatefulSet.class, "build-worker").getSpec().getReplicas());
+    admin.finishDrain("build-worker-3");
+    admin.finishDrain("build-worker-4");
+    MockKubernetes.await("3 workers", () -> get(StatefulSet.class, "build-worker").getSpec().getReplicas() == 3 ? true : null);
+    awaitAutoscaling("3 -> 3 (queue asks 3)");
+    assertEquals(3, cluster().getStatus().desiredWorkers);
+  }
+
+  private void awaitAutoscaling(String summary) throws InterruptedException {
+    MockKubernetes.await("autoscaling " + summary, () -> summary.equals(cluster().getStatus().autoscaling) ? true : null);
+  }
+
+  @Test
   void unreachableSchedulersHoldTheScaleDownUntilItIsForced() throws Exception {
     applyExample("minimal.yaml");
     await(StatefulSet.class, "build-worker");
@@ -618,6 +684,88 @@ class ClusterReconcilerTest {
     assertFalse(Certificates.notAfter(renewed).isBefore(expiry));
     assertNotEquals(first.getData().get("tls.crt"), renewed.getData().get("tls.crt"));
     assertEquals(ca, get(Secret.class, "build-ca").getData().get("ca.crt"));
+  }
+
+  /** The certificates every component holds at one step of a CA rotation. */
+  private record TlsState(Secret ca, Secret internal, Secret client, Secret server) {}
+
+  private TlsState tlsState() {
+    return new TlsState(get(Secret.class, "build-ca"), get(Secret.class, "build-internal-tls"),
+        get(Secret.class, "build-client-tls"), get(Secret.class, "build-tls"));
+  }
+
+  /**
+   * While pods move from {@code before}'s files to {@code after}'s (the kubelet updates them one
+   * at a time), any of them may hold either: every pair must still accept each other.
+   */
+  private void everyoneAcceptsEveryone(TlsState before, TlsState after) {
+    var at = clock.instant();
+    for (TlsState trust : List.of(before, after)) {
+      for (TlsState shown : List.of(before, after)) {
+        // Schedulers and workers between them; clients (trusting client-tls's ca.crt) the client port;
+        // schedulers (trusting the same CA for client certificates) the clients.
+        assertTrue(Certificates.accepts(trust.internal(), shown.internal(), at), "internal peers");
+        assertTrue(Certificates.accepts(trust.client(), shown.server(), at), "clients accept the client port");
+        assertTrue(Certificates.accepts(trust.client(), shown.client(), at), "schedulers accept client certificates");
+      }
+    }
+  }
+
+  private TlsState awaitCaSecret(String what, java.util.function.Predicate<Map<String, String>> state)
+      throws InterruptedException {
+    edit(c -> c.getSpec().schedulers.replicas = c.getSpec().schedulers.replicas == 2 ? 3 : 2); // any event
+    MockKubernetes.await(what, () -> state.test(get(Secret.class, "build-ca").getData()) ? true : null);
+    awaitSettled(); // the leaf Secrets of that step written too
+    return tlsState();
+  }
+
+  @Test
+  void theCasRotateBeforeTheyExpireWithAnOverlapInWhichEveryoneAcceptsEveryone() throws Exception {
+    applyExample("minimal.yaml");
+    await(Secret.class, "build-tls");
+    awaitSettled();
+    TlsState initial = tlsState();
+    var oldCa = Certificates.trusted(initial.client()).get(0);
+    assertEquals(java.time.Duration.ofDays(365).toDays(), java.time.Duration.between(
+        oldCa.getNotBefore().toInstant().plus(java.time.Duration.ofHours(1)), oldCa.getNotAfter().toInstant()).toDays());
+    assertEquals("Stable", cluster().getStatus().certificates);
+
+    // 35 days before the CAs end the leaf certificates were renewed (every 60 days): now they end with their CA.
+    clock.advance(java.time.Duration.ofDays(330));
+    String first = initial.internal().getData().get("tls.crt");
+    TlsState stable = awaitCaSecret("leaf certificates renewed", data -> !first.equals(get(Secret.class, "build-internal-tls")
+        .getData().get("tls.crt")));
+    assertEquals(oldCa.getNotAfter(), Certificates.of(stable.internal()).getNotAfter(), "a leaf never outlives its CA");
+
+    // 30 days before the CAs end: new ones are trusted beside them; the old ones still sign.
+    clock.advance(java.time.Duration.ofDays(6));
+    TlsState introducing = awaitCaSecret("new CAs introduced", data -> data.containsKey("next-ca.crt")
+        && data.containsKey("internal-next-ca.crt"));
+    assertEquals("Introducing a new CA", cluster().getStatus().certificates);
+    assertEquals(2, Certificates.trusted(introducing.internal()).size());
+    assertEquals(2, Certificates.trusted(introducing.client()).size());
+    assertEquals(oldCa, Certificates.trusted(introducing.client()).get(0), "the old CA still signs");
+    everyoneAcceptsEveryone(stable, introducing);
+
+    // After the overlap: the new CAs sign (leaf certificates issued again), the old ones still trusted.
+    clock.advance(java.time.Duration.ofMinutes(11));
+    TlsState retiring = awaitCaSecret("the old CAs retiring", data -> data.containsKey("previous-ca.crt")
+        && data.containsKey("internal-previous-ca.crt"));
+    assertEquals("Retiring the old CA", cluster().getStatus().certificates);
+    assertNotEquals(Certificates.of(introducing.internal()), Certificates.of(retiring.internal()));
+    assertNotEquals(oldCa, Certificates.trusted(retiring.client()).get(0));
+    everyoneAcceptsEveryone(introducing, retiring);
+
+    // After another overlap: the old CAs are gone from every bundle.
+    clock.advance(java.time.Duration.ofMinutes(11));
+    TlsState rotated = awaitCaSecret("the rotation done", data -> !data.containsKey("previous-ca.crt")
+        && !data.containsKey("internal-previous-ca.crt") && !data.containsKey("next-ca.crt"));
+    assertEquals("Stable", cluster().getStatus().certificates);
+    assertEquals(1, Certificates.trusted(rotated.internal()).size());
+    assertEquals(List.of(Certificates.trusted(retiring.client()).get(0)), Certificates.trusted(rotated.client()));
+    everyoneAcceptsEveryone(retiring, rotated);
+    assertFalse(Certificates.accepts(rotated.client(), stable.server(), clock.instant()),
+        "a certificate from the old CA is no longer accepted");
   }
 
   @Test

@@ -101,22 +101,44 @@ public final class Autoscaler {
     return covered ? result : null;
   }
 
-  /** Workers for the queue now, within the bounds: the pool that needs the most decides. */
+  /**
+   * Workers for the queue now, within the bounds. Each platform that waits is served by every pool
+   * offering all it asks for, so it needs as many workers as give it enough executors; each pool
+   * needs enough workers for its busy executors. The largest need decides.
+   */
   static int recommend(RemoteExecutionClusterSpec.Workers workers, QueueLoad load) {
     RemoteExecutionClusterSpec.Autoscale spec = workers.autoscale;
+    Map<String, Map<String, String>> offers = new LinkedHashMap<>();
     int wanted = spec.minReplicas;
     for (RemoteExecutionClusterSpec.ExecutorPool pool : workers.executors) {
       Map<String, String> offered = new LinkedHashMap<>(pool.properties);
       offered.put("cpu", pool.cpu);
       offered.put("memory", pool.memory);
       offered.put("pool", pool.name);
-      int queued = load.queuedFor(offered);
-      int busy = load.busyWith("pool", pool.name);
+      offers.put(pool.name, offered);
+      wanted = Math.max(wanted, ceil(load.busyWith("pool", pool.name), pool.count));
+    }
+    for (QueueLoad.Queued queued : load.queued()) {
+      int perWorker = 0;
+      int busy = 0;
+      for (RemoteExecutionClusterSpec.ExecutorPool pool : workers.executors) {
+        if (offers.get(pool.name).entrySet().containsAll(queued.platform().entrySet())) {
+          perWorker += pool.count;
+          busy += load.busyWith("pool", pool.name);
+        }
+      }
+      if (perWorker == 0 || queued.count() == 0) {
+        continue; // no worker of this layout can run it: more workers would not help
+      }
       int executors = spec.targetQueuedPerExecutor > 0
-          ? Math.max(busy, (int) Math.ceil(queued / spec.targetQueuedPerExecutor))
-          : busy + queued;
-      wanted = Math.max(wanted, (executors + pool.count - 1) / pool.count);
+          ? Math.max(busy, (int) Math.ceil(queued.count() / spec.targetQueuedPerExecutor))
+          : busy + queued.count();
+      wanted = Math.max(wanted, ceil(executors, perWorker));
     }
     return Math.min(wanted, spec.maxReplicas);
+  }
+
+  private static int ceil(int amount, int per) {
+    return (amount + per - 1) / per;
   }
 }

@@ -23,12 +23,6 @@ public record QueueLoad(List<Queued> queued, List<Executors> executors) {
     return executors.stream().mapToInt(Executors::busy).sum();
   }
 
-  /** Actions an executor offering {@code offered} could run: their platform asks for nothing it lacks. */
-  public int queuedFor(Map<String, String> offered) {
-    return queued.stream().filter(q -> offered.entrySet().containsAll(q.platform().entrySet()))
-        .mapToInt(Queued::count).sum();
-  }
-
   /** Busy executors that offer {@code name=value}. */
   public int busyWith(String name, String value) {
     return executors.stream().filter(e -> value.equals(e.platform().get(name))).mapToInt(Executors::busy).sum();

@@ -8,6 +8,7 @@ import build.rex.operator.resources.Labels;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.dependent.Matcher;
 
 /**
  * The cluster's CAs with their keys and where their rotation stands; no pod mounts this Secret.
@@ -17,6 +18,14 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
 public final class CaSecret extends ClusterDependent<Secret> {
   public CaSecret() {
     super(Secret.class, Labels.SCHEDULER, ClusterNames::caSecret);
+  }
+
+  /** Exactly the desired entries: a rotation's end removes keys, which a match on the desired ones alone would miss. */
+  @Override
+  public Matcher.Result<Secret> match(Secret actual, Secret desired, RemoteExecutionCluster primary,
+      Context<RemoteExecutionCluster> context) {
+    return Matcher.Result.computed(java.util.Objects.equals(actual.getData(), desired.getData())
+        && java.util.Objects.equals(actual.getMetadata().getLabels(), desired.getMetadata().getLabels()), desired);
   }
 
   @Override

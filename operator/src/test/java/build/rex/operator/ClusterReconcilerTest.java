@@ -319,7 +319,8 @@ class ClusterReconcilerTest {
 
     // The printer columns read these paths.
     var columns = CrdFiles.printerColumns();
-    assertEquals(List.of("Age", "Endpoint", "Ready", "Schedulers", "Workers"), columns.keySet().stream().sorted().toList());
+    assertEquals(List.of("Age", "Autoscale", "Endpoint", "Ready", "Schedulers", "Workers"),
+        columns.keySet().stream().sorted().toList());
     assertEquals("True", JsonPaths.read(ready, columns.get("Ready")));
     assertEquals("2/2", JsonPaths.read(ready, columns.get("Schedulers")));
     assertEquals("3/3", JsonPaths.read(ready, columns.get("Workers")));
@@ -528,6 +529,7 @@ class ClusterReconcilerTest {
     assertTrue(held.getMessage().contains("20 actions queued, 6 executors busy: 5 wanted once that lasts 1m"),
         held.getMessage());
     assertEquals(3, get(StatefulSet.class, "build-worker").getSpec().getReplicas());
+    assertEquals("3 -> 3 (queue asks 5)", JsonPaths.read(cluster(), CrdFiles.printerColumns().get("Autoscale")));
 
     clock.advance(java.time.Duration.ofSeconds(61)); // the rise lasted the delay: up at once, to maxReplicas
     MockKubernetes.await("5 workers", () -> get(StatefulSet.class, "build-worker").getSpec().getReplicas() == 5 ? true : null);
@@ -766,6 +768,46 @@ class ClusterReconcilerTest {
     everyoneAcceptsEveryone(retiring, rotated);
     assertFalse(Certificates.accepts(rotated.client(), stable.server(), clock.instant()),
         "a certificate from the old CA is no longer accepted");
+  }
+
+  @Test
+  void schedulersMeetPodSecurityRestrictedAndBaselineSandboxedWorkersMeetBaseline() throws Exception {
+    applyExample("minimal.yaml");
+    awaitSettled();
+    var schedulers = await(Deployment.class, "build-scheduler").getSpec().getTemplate().getSpec();
+    assertEquals(List.of(), PodSecurityStandards.violations(schedulers, PodSecurityStandards.Level.RESTRICTED));
+    assertTrue(schedulers.getContainers().get(0).getSecurityContext().getReadOnlyRootFilesystem());
+    // Full sandbox (the default): root with CAP_SYS_ADMIN, which even baseline refuses; the status says so.
+    var full = await(StatefulSet.class, "build-worker").getSpec().getTemplate().getSpec();
+    assertEquals(List.of("Capabilities: container worker adds SYS_ADMIN"),
+        PodSecurityStandards.violations(full, PodSecurityStandards.Level.BASELINE));
+    assertTrue(cluster().getStatus().sandbox.startsWith("Full: PID, mount and network namespaces"));
+
+    edit(c -> c.getSpec().workers.sandbox = "Baseline");
+    MockKubernetes.await("workers without CAP_SYS_ADMIN", () -> PodSecurityStandards.violations(get(StatefulSet.class,
+        "build-worker").getSpec().getTemplate().getSpec(), PodSecurityStandards.Level.BASELINE).isEmpty() ? true : null);
+    awaitSettled();
+    assertTrue(cluster().getStatus().sandbox.startsWith("Baseline: unprivileged user, rlimits"), cluster().getStatus().sandbox);
+    // Not restricted: the sandbox switches each action to an unprivileged user, which takes root.
+    var baseline = get(StatefulSet.class, "build-worker").getSpec().getTemplate().getSpec();
+    assertTrue(PodSecurityStandards.violations(baseline, PodSecurityStandards.Level.RESTRICTED)
+        .contains("Running as Non-root user: container worker sets runAsUser 0"));
+  }
+
+  @Test
+  void thePodSecurityCheckerFindsEachKindOfViolation() {
+    var pod = new io.fabric8.kubernetes.api.model.PodSpecBuilder().withHostNetwork(true)
+        .addNewVolume().withName("host").withNewHostPath().withPath("/").endHostPath().endVolume()
+        .addNewContainer().withName("c").addNewPort().withContainerPort(80).withHostPort(80).endPort()
+        .withNewSecurityContext().withPrivileged(true).withNewCapabilities().withAdd("NET_ADMIN").endCapabilities()
+        .withNewSeccompProfile().withType("Unconfined").endSeccompProfile().endSecurityContext().endContainer().build();
+    List<String> baseline = PodSecurityStandards.violations(pod, PodSecurityStandards.Level.BASELINE);
+    assertEquals(6, baseline.size(), baseline.toString());
+    List<String> restricted = PodSecurityStandards.violations(pod, PodSecurityStandards.Level.RESTRICTED);
+    for (String control : List.of("Volume Types", "Privilege Escalation", "Running as Non-root", "Seccomp: container c must",
+        "Capabilities: container c must drop ALL", "Capabilities: container c may add only")) {
+      assertTrue(restricted.stream().anyMatch(v -> v.startsWith(control)), control + " in " + restricted);
+    }
   }
 
   @Test

@@ -42,6 +42,8 @@ class HelmChartTest {
     assertEquals("rex-rex-operator", deployment.getSpec().getTemplate().getSpec().getServiceAccountName());
     assertEquals(1, deployment.getSpec().getReplicas());
     assertEquals("/readyz", container.getReadinessProbe().getHttpGet().getPath());
+    assertEquals(List.of(), PodSecurityStandards.violations(deployment.getSpec().getTemplate().getSpec(),
+        PodSecurityStandards.Level.RESTRICTED), "the operator's pod meets Pod Security restricted");
     // The operator's config in the ConfigMap is valid for the operator.
     OperatorSettings settings = ConfigLoader.parse(only(objects, ConfigMap.class).getData().get("operator.yaml"),
         OperatorSettings.class);

@@ -6,7 +6,12 @@ import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.ContainerPortBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.KeyToPath;
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
+import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.ProbeBuilder;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
@@ -19,6 +24,8 @@ import java.util.Map;
 final class PodParts {
   /** The annotation whose change rolls a component's pods. */
   static final String CONFIG_HASH = "rex.build/config-hash";
+  /** The images' unprivileged user (distroless "nonroot"). */
+  static final long UNPRIVILEGED = 65532L;
 
   private PodParts() {}
 
@@ -62,6 +69,23 @@ final class PodParts {
     return new VolumeBuilder().withName(volume).withNewSecret().withSecretName(secret).withDefaultMode(0400)
         .withItems(keys.stream().map(key -> new KeyToPath(key, null, key)).toList())
         .endSecret().build();
+  }
+
+  /** Pod Security "restricted": a fixed unprivileged user, the runtime's default seccomp profile. */
+  static PodSecurityContext restrictedPod() {
+    return new PodSecurityContextBuilder().withRunAsNonRoot(true).withRunAsUser(UNPRIVILEGED).withRunAsGroup(UNPRIVILEGED)
+        .withFsGroup(UNPRIVILEGED).withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile().build();
+  }
+
+  /** Pod Security "restricted" for a container: no escalation, no capabilities, nothing written outside its volumes. */
+  static SecurityContext restrictedContainer() {
+    return new SecurityContextBuilder().withRunAsNonRoot(true).withAllowPrivilegeEscalation(false)
+        .withReadOnlyRootFilesystem(true).withNewCapabilities().withDrop("ALL").endCapabilities()
+        .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile().build();
+  }
+
+  static Volume scratch(String volume) {
+    return new VolumeBuilder().withName(volume).withNewEmptyDir().withSizeLimit(new Quantity("256Mi")).endEmptyDir().build();
   }
 
   static VolumeMount mount(String volume, String path) {

@@ -54,6 +54,9 @@ public final class SchedulerDeployment extends ClusterDependent<Deployment> {
       add(volumes, mounts, PodParts.secretKeys("backup-credentials", plan.spec.backup.credentialsSecretName,
           List.of("access-key-id", "secret-access-key")), ClusterNames.BACKUP_CREDENTIALS_DIR);
     }
+    // The root filesystem is read-only: the JVM's scratch files go to a small emptyDir.
+    volumes.add(PodParts.scratch("tmp"));
+    mounts.add(new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build());
     Map<String, String> selector = Labels.selector(names, Labels.SCHEDULER);
     return new DeploymentBuilder().withMetadata(metadata(plan))
         .withNewSpec()
@@ -67,6 +70,7 @@ public final class SchedulerDeployment extends ClusterDependent<Deployment> {
         .withNewMetadata().withLabels(Labels.of(names, Labels.SCHEDULER))
         .withAnnotations(Map.of(PodParts.CONFIG_HASH, plan.schedulerConfigHash)).endMetadata()
         .withNewSpec()
+        .withSecurityContext(PodParts.restrictedPod())
         .withAffinity(PodParts.spreadOverNodes(selector))
         .withTerminationGracePeriodSeconds(60L)
         .addNewContainer()
@@ -80,8 +84,7 @@ public final class SchedulerDeployment extends ClusterDependent<Deployment> {
         .withLivenessProbe(PodParts.liveness(ClusterNames.SCHEDULER_ADMIN_PORT))
         .withResources(WorkerResources.scheduler(plan.spec.schedulers))
         .withVolumeMounts(mounts)
-        .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(65532L).withAllowPrivilegeEscalation(false)
-        .withReadOnlyRootFilesystem(false).endSecurityContext()
+        .withSecurityContext(PodParts.restrictedContainer())
         .endContainer()
         .withVolumes(volumes)
         .endSpec()

@@ -1,6 +1,7 @@
 package build.rex.operator.resources;
 
 import build.rex.operator.api.RemoteExecutionCluster;
+import build.rex.operator.api.RemoteExecutionClusterSpec;
 import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
@@ -62,6 +63,10 @@ public final class WorkerStatefulSet extends ClusterDependent<StatefulSet> {
         .withNewMetadata().withLabels(Labels.of(names, Labels.WORKER))
         .withAnnotations(Map.of(PodParts.CONFIG_HASH, plan.workerConfigHash)).endMetadata()
         .withNewSpec()
+        // Baseline: the runtime's default seccomp profile (Full leaves it to the node: unshare must pass).
+        .withSecurityContext(RemoteExecutionClusterSpec.SANDBOX_FULL.equals(plan.spec.workers.sandbox) ? null
+            : new io.fabric8.kubernetes.api.model.PodSecurityContextBuilder().withNewSeccompProfile()
+                .withType("RuntimeDefault").endSeccompProfile().build())
         .withAffinity(PodParts.spreadOverNodes(selector))
         .withTerminationGracePeriodSeconds((long) graceSeconds)
         .addNewContainer()
@@ -75,10 +80,7 @@ public final class WorkerStatefulSet extends ClusterDependent<StatefulSet> {
         .withVolumeMounts(PodParts.mount("config", ClusterNames.CONFIG_DIR),
             PodParts.mount("internal-tls", ClusterNames.INTERNAL_TLS_DIR),
             new VolumeMountBuilder().withName(CAS_VOLUME).withMountPath(ClusterNames.WORKER_STORAGE_DIR).build())
-        // The sandbox makes PID, mount and network namespaces and cgroups for each action, and
-        // runs actions as an unprivileged user: that takes root with CAP_SYS_ADMIN in the pod.
-        .withNewSecurityContext().withRunAsUser(0L).withNewCapabilities().withAdd("SYS_ADMIN").endCapabilities()
-        .endSecurityContext()
+        .withSecurityContext(sandbox(plan.spec.workers.sandbox))
         .endContainer()
         .withVolumes(PodParts.configMap("config", names.workerConfigMap()),
             PodParts.secret("internal-tls", names.internalTlsSecret()))
@@ -148,6 +150,20 @@ public final class WorkerStatefulSet extends ClusterDependent<StatefulSet> {
             + " (its StorageClass must allow volume expansion); new workers get " + size);
       }
     }
+  }
+
+  /**
+   * Full: the sandbox makes PID, mount and network namespaces and a cgroup for each action and
+   * runs it as an unprivileged user, which takes root with CAP_SYS_ADMIN in the pod. Baseline: root for switching to that user (CAP_SETUID and
+   * CAP_SETGID, in every runtime's default set), nothing added, no escalation; the sandbox finds
+   * the namespace and cgroup layers unavailable and runs without them.
+   */
+  private static io.fabric8.kubernetes.api.model.SecurityContext sandbox(String mode) {
+    var context = new io.fabric8.kubernetes.api.model.SecurityContextBuilder().withRunAsUser(0L);
+    if (RemoteExecutionClusterSpec.SANDBOX_FULL.equals(mode)) {
+      return context.withNewCapabilities().withAdd("SYS_ADMIN").endCapabilities().build();
+    }
+    return context.withAllowPrivilegeEscalation(false).build();
   }
 
   private static PersistentVolumeClaim volumeClaim(ClusterPlan plan) {

@@ -2,8 +2,8 @@ package build.rex.bench;
 
 import build.rex.scheduler.SchedulerConfig;
 import build.rex.scheduler.SchedulerServer;
-import build.rex.server.ByteSize;
-import build.rex.server.Endpoint;
+import build.rex.config.ByteSize;
+import build.rex.config.Endpoint;
 import build.rex.server.GrpcServerFactory;
 import build.rex.worker.WorkerConfig;
 import build.rex.worker.WorkerServer;

@@ -3,7 +3,7 @@ package build.rex.bench;
 import build.rex.bench.build.BazelBuildBenchmark;
 import build.rex.bench.report.ResultTable;
 import build.rex.bench.report.Samples;
-import build.rex.server.Logging;
+import build.rex.config.Logging;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;

@@ -3,7 +3,7 @@ package build.rex.bench;
 import build.bazel.remote.execution.v2.Digest;
 import build.bazel.remote.execution.v2.ExecuteResponse;
 import build.bazel.remote.execution.v2.Platform;
-import build.rex.server.Logging;
+import build.rex.config.Logging;
 import build.rex.storage.Digests;
 import build.rex.storage.remote.GrpcBlobStore;
 import build.rex.v1.ActionFinished;

@@ -9,7 +9,7 @@ import build.bazel.remote.execution.v2.Directory;
 import build.bazel.remote.execution.v2.ExecuteRequest;
 import build.bazel.remote.execution.v2.ExecuteResponse;
 import build.bazel.remote.execution.v2.ExecutionGrpc;
-import build.rex.server.Logging;
+import build.rex.config.Logging;
 import build.rex.storage.Digests;
 import com.google.longrunning.Operation;
 import com.google.protobuf.ByteString;

@@ -1,6 +1,6 @@
 package build.rex.bench;
 
-import build.rex.server.Logging;
+import build.rex.config.Logging;
 import build.rex.storage.disk.DiskBlobStore;
 import build.rex.storage.disk.DiskStoreSettings;
 import java.io.IOException;

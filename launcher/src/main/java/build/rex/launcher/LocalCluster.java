@@ -1,8 +1,8 @@
 package build.rex.launcher;
 
 import build.rex.scheduler.SchedulerConfig;
-import build.rex.server.ConfigLoader;
-import build.rex.server.Endpoint;
+import build.rex.config.ConfigLoader;
+import build.rex.config.Endpoint;
 import build.rex.server.security.LocalCertificates;
 import build.rex.worker.WorkerConfig;
 import java.io.IOException;

@@ -4,7 +4,7 @@ import java.nio.file.Path;
 
 /** The flags of {@code rex local}, checked. */
 record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers, int executors,
-    build.rex.server.ByteSize casSize, boolean tls, boolean images, boolean restart) {
+    build.rex.config.ByteSize casSize, boolean tls, boolean images, boolean restart) {
   /** One executor per core, as a worker's config has by default. */
   static final int DEFAULT_EXECUTORS = Math.max(1, Runtime.getRuntime().availableProcessors());
   static final int MAX_SCHEDULERS = 4;
@@ -15,7 +15,7 @@ record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers, 
     int workers = 1;
     int schedulers = 1;
     int executors = DEFAULT_EXECUTORS;
-    build.rex.server.ByteSize casSize = new build.rex.worker.WorkerConfig().storage.maxSize;
+    build.rex.config.ByteSize casSize = new build.rex.worker.WorkerConfig().storage.maxSize;
     boolean tls = false;
     boolean images = false;
     boolean restart = false;
@@ -56,10 +56,10 @@ record LocalClusterOptions(int port, Path dataDir, int workers, int schedulers, 
   }
 
   /** A CAS must hold at least a few blobs of a build: below 16 MiB nothing useful fits. */
-  private static build.rex.server.ByteSize size(String flag, String value) {
-    build.rex.server.ByteSize size;
+  private static build.rex.config.ByteSize size(String flag, String value) {
+    build.rex.config.ByteSize size;
     try {
-      size = build.rex.server.ByteSize.parse(value);
+      size = build.rex.config.ByteSize.parse(value);
     } catch (RuntimeException e) {
       throw new IllegalArgumentException(flag + " must be a size such as 512Mi or 20Gi, got '" + value + "'");
     }

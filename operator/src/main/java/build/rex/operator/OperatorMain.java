@@ -1,9 +1,9 @@
 package build.rex.operator;
 
 import build.rex.operator.scaling.HttpSchedulerAdmin;
-import build.rex.server.AdminServer;
-import build.rex.server.ConfigLoader;
-import build.rex.server.Logging;
+import build.rex.admin.AdminHttp;
+import build.rex.config.ConfigLoader;
+import build.rex.config.Logging;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -42,7 +42,7 @@ public final class OperatorMain {
         System.exit(1);
       }
     });
-    AdminServer admin = new AdminServer(settings.admin, registry, operator::healthy).start();
+    AdminHttp admin = new AdminHttp(settings.admin.host, settings.admin.port, registry, operator::healthy).start();
     log.info("rex operator running; metrics and health on port {}", admin.port());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

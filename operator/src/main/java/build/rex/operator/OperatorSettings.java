@@ -1,7 +1,7 @@
 package build.rex.operator;
 
-import build.rex.server.Endpoint;
-import build.rex.server.Validated;
+import build.rex.config.Endpoint;
+import build.rex.config.Validated;
 import java.util.List;
 
 /** The operator's config file (operator.yaml). Every key has a default. */

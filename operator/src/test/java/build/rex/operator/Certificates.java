@@ -1,6 +1,6 @@
 package build.rex.operator;
 
-import build.rex.server.security.CertificateAuthority;
+import build.rex.pki.CertificateAuthority;
 import io.fabric8.kubernetes.api.model.Secret;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;

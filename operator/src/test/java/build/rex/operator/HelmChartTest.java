@@ -16,7 +16,7 @@ import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
-import build.rex.server.ConfigLoader;
+import build.rex.config.ConfigLoader;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

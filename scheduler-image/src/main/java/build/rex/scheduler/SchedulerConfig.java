@@ -1,10 +1,10 @@
 package build.rex.scheduler;
 
-import build.rex.server.ByteSize;
-import build.rex.server.Endpoint;
+import build.rex.config.ByteSize;
+import build.rex.config.Endpoint;
 import build.rex.server.SchedulerDiscovery;
 import build.rex.server.ServerConfig;
-import build.rex.server.Validated;
+import build.rex.config.Validated;
 import build.rex.server.security.AuthConfig;
 import build.rex.server.security.InternalTlsConfig;
 import build.rex.server.security.PublicTlsConfig;

@@ -1,7 +1,7 @@
 package build.rex.scheduler;
 
-import build.rex.server.ByteSize;
-import build.rex.server.Endpoint;
+import build.rex.config.ByteSize;
+import build.rex.config.Endpoint;
 import build.rex.server.PeerChannels;
 import build.rex.server.security.LocalCertificates;
 import build.rex.worker.WorkerConfig;

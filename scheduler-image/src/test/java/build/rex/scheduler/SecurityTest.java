@@ -22,7 +22,7 @@ import build.rex.server.security.AuthConfig;
 import build.rex.v1.AdminServiceGrpc;
 import build.rex.v1.ListWorkersRequest;
 import build.rex.server.security.BearerTokenAuthenticator;
-import build.rex.server.security.CertificateAuthority;
+import build.rex.pki.CertificateAuthority;
 import build.rex.server.security.LocalCertificates;
 import build.rex.storage.Digests;
 import com.google.longrunning.Operation;

@@ -1,5 +1,8 @@
 package build.rex.server;
 
+import build.rex.config.Validated;
+import build.rex.config.Endpoint;
+
 /** The admin HTTP port, and who may use it beyond the probes and /metrics. */
 public final class AdminEndpoint extends Endpoint {
   /**

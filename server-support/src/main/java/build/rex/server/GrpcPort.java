@@ -1,5 +1,7 @@
 package build.rex.server;
 
+import build.rex.config.Endpoint;
+
 import io.grpc.BindableService;
 import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;

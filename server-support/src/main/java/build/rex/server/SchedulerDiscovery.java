@@ -1,5 +1,7 @@
 package build.rex.server;
 
+import build.rex.config.Validated;
+
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.LinkedHashSet;

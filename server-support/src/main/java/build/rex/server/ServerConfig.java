@@ -1,5 +1,8 @@
 package build.rex.server;
 
+import build.rex.config.Validated;
+import build.rex.config.Endpoint;
+
 import java.util.Set;
 
 /** The keys every server's config file has: its two ports and its log level. */

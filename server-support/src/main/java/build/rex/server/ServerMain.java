@@ -1,5 +1,10 @@
 package build.rex.server;
 
+import build.rex.config.ConfigLoader;
+import build.rex.config.Validated;
+import build.rex.config.Logging;
+import build.rex.config.ConfigException;
+
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.function.Function;

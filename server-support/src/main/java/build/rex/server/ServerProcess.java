@@ -1,5 +1,7 @@
 package build.rex.server;
 
+import build.rex.config.Endpoint;
+
 import io.grpc.Server;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;

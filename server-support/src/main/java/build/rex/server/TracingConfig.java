@@ -1,5 +1,7 @@
 package build.rex.server;
 
+import build.rex.config.Validated;
+
 /** Where spans go (OpenTelemetry, OTLP over HTTP); off unless an endpoint is set. */
 public final class TracingConfig implements Validated {
   /** The collector's OTLP/HTTP traces URL, e.g. {@code http://otel-collector:4318/v1/traces}; empty: no tracing. */

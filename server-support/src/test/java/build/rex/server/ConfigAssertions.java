@@ -1,5 +1,9 @@
 package build.rex.server;
 
+import build.rex.config.ConfigLoader;
+import build.rex.config.Validated;
+import build.rex.config.ConfigException;
+
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,9 +1,9 @@
 package build.rex.worker;
 
-import build.rex.server.ByteSize;
+import build.rex.config.ByteSize;
 import build.rex.server.SchedulerDiscovery;
 import build.rex.server.ServerConfig;
-import build.rex.server.Validated;
+import build.rex.config.Validated;
 import build.rex.server.security.InternalTlsConfig;
 import java.util.List;
 import java.util.Map;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import build.rex.server.ConfigAssertions;
-import build.rex.server.ConfigLoader;
+import build.rex.config.ConfigLoader;
 import org.junit.jupiter.api.Test;
 
 class WorkerConfigTest {

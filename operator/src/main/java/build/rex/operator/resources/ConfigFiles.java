@@ -1,7 +1,7 @@
 package build.rex.operator.resources;
 
 import build.rex.operator.api.RemoteExecutionClusterSpec;
-import build.rex.server.ConfigLoader;
+import build.rex.config.ConfigLoader;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -4,7 +4,7 @@ import build.rex.operator.api.RemoteExecutionCluster;
 import build.rex.operator.resources.ClusterDependent;
 import build.rex.operator.resources.ClusterNames;
 import build.rex.operator.resources.ClusterPlan;
-import build.rex.server.security.CertificateAuthority;
+import build.rex.pki.CertificateAuthority;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.javaoperatorsdk.operator.api.reconciler.Context;

@@ -1,6 +1,6 @@
 package build.rex.operator.tls;
 
-import build.rex.server.security.CertificateAuthority;
+import build.rex.pki.CertificateAuthority;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;

@@ -1,6 +1,8 @@
 package build.rex.server.security;
 
-import build.rex.server.Validated;
+import build.rex.config.ConfigException;
+
+import build.rex.config.Validated;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -83,7 +85,7 @@ public final class AuthConfig {
       try {
         Right.parse(name);
       } catch (IllegalArgumentException e) {
-        throw new build.rex.server.ConfigException(key, e.getMessage());
+        throw new build.rex.config.ConfigException(key, e.getMessage());
       }
     }
   }

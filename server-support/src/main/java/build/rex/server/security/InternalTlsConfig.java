@@ -1,6 +1,6 @@
 package build.rex.server.security;
 
-import build.rex.server.Validated;
+import build.rex.config.Validated;
 
 /**
  * Mutual TLS between the cluster's own processes: worker ports, the scheduler's internal port,

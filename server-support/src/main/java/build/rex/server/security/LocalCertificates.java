@@ -1,5 +1,7 @@
 package build.rex.server.security;
 
+import build.rex.pki.CertificateAuthority;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package build.rex.server.security;
 
-import build.rex.server.Validated;
+import build.rex.config.Validated;
 import java.nio.file.Files;
 import java.nio.file.Path;
 

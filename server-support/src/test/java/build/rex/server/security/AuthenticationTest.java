@@ -1,5 +1,7 @@
 package build.rex.server.security;
 
+import build.rex.pki.CertificateAuthority;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;

@@ -1,4 +1,4 @@
-package build.rex.server;
+package build.rex.config;
 
 /** A config section that checks its own values after loading. */
 public interface Validated {

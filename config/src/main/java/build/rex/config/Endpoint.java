@@ -1,4 +1,4 @@
-package build.rex.server;
+package build.rex.config;
 
 /** Where a server listens. */
 public class Endpoint implements Validated {

@@ -1,4 +1,4 @@
-package build.rex.server.security;
+package build.rex.pki;
 
 import java.io.IOException;
 import java.io.StringReader;
@@ -244,7 +244,7 @@ public final class CertificateAuthority {
   }
 
   /** Writes a secret readable by its owner only, replacing the file in one step. */
-  static void writePrivate(Path file, String pem) throws IOException {
+  public static void writePrivate(Path file, String pem) throws IOException {
     Path staging = file.resolveSibling(file.getFileName() + ".tmp");
     Files.deleteIfExists(staging);
     Files.createFile(staging, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));

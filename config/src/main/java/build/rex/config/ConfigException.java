@@ -1,4 +1,4 @@
-package build.rex.server;
+package build.rex.config;
 
 /** A configuration that cannot be used; the message names the key. */
 public final class ConfigException extends RuntimeException {

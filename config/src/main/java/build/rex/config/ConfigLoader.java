@@ -1,4 +1,4 @@
-package build.rex.server;
+package build.rex.config;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;

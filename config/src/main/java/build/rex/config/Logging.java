@@ -1,4 +1,4 @@
-package build.rex.server;
+package build.rex.config;
 
 import org.slf4j.bridge.SLF4JBridgeHandler;
 

@@ -1,4 +1,4 @@
-package build.rex.server;
+package build.rex.config;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;

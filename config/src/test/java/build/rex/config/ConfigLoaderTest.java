@@ -1,6 +1,7 @@
-package build.rex.server;
+package build.rex.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
@@ -51,7 +52,8 @@ class ConfigLoaderTest {
   }
 
   private static void assertMessage(String expected, String yaml) {
-    ConfigAssertions.assertRejected(Sample.class, yaml, expected);
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, Sample.class));
+    assertTrue(e.getMessage().contains(expected), () -> "'" + e.getMessage() + "' lacks " + expected);
   }
 
   @Test

@@ -27,7 +27,7 @@ public final class OperatorSettings implements Validated {
   public String operatorNamespace = "";
   /** Several operator replicas (for availability) take turns: only the holder of a Lease acts. */
   public LeaderElection leaderElection = new LeaderElection();
-  /** How often a waiting scale-down checks its drains again. */
+  /** How often what is not watched is looked at again: a waiting drain, an autoscaled queue, a Secret the schedulers wait for. */
   public int drainPollSeconds = 5;
 
   @Override

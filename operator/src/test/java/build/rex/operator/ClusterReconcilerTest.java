@@ -643,7 +643,10 @@ class ClusterReconcilerTest {
     String good = "[{\"op\":\"replace\",\"path\":\"/spec/workers/executors\",\"value\":[{\"name\":\"default\","
         + "\"count\":2,\"cpu\":\"1\",\"memory\":\"2Gi\"}]},"
         + "{\"op\":\"replace\",\"path\":\"/spec/schedulers/memory\",\"value\":\"2Gi\"},"
-        + "{\"op\":\"replace\",\"path\":\"/spec/tls/mode\",\"value\":\"Generated\"}]";
+        + "{\"op\":\"replace\",\"path\":\"/spec/tls/mode\",\"value\":\"Generated\"},"
+        + "{\"op\":\"replace\",\"path\":\"/spec/workers/autoscale\",\"value\":{\"enabled\":false}},"
+        + "{\"op\":\"replace\",\"path\":\"/spec/certificates\",\"value\":{\"caValidity\":\"365d\","
+        + "\"caRenewBefore\":\"30d\",\"rotationOverlap\":\"10m\"}}]";
     Map<String, String> bad = new java.util.LinkedHashMap<>();
     bad.put("workers.executors must list at least one executor pool",
         "[{\"op\":\"replace\",\"path\":\"/spec/workers/executors\",\"value\":[]}]");
@@ -651,6 +654,11 @@ class ClusterReconcilerTest {
         "[{\"op\":\"replace\",\"path\":\"/spec/schedulers/memory\",\"value\":\"lots\"}]");
     bad.put("tls.mode must be Generated, Secret or CertManager, got 'Magic'",
         "[{\"op\":\"replace\",\"path\":\"/spec/tls/mode\",\"value\":\"Magic\"}]");
+    bad.put("workers.autoscale.maxReplicas (2) must be at least minReplicas (4)",
+        "[{\"op\":\"replace\",\"path\":\"/spec/workers/autoscale\",\"value\":{\"enabled\":true,\"minReplicas\":4,"
+            + "\"maxReplicas\":2,\"targetQueuedPerExecutor\":1,\"scaleUpDelay\":\"15s\",\"scaleDownDelay\":\"10m\"}}]");
+    bad.put("certificates.rotationOverlap (20d) must be less than half of caRenewBefore (30d)",
+        "[{\"op\":\"replace\",\"path\":\"/spec/certificates/rotationOverlap\",\"value\":\"20d\"}]");
     bad.put("workers.executors[0].count must be at least 1",
         "[{\"op\":\"replace\",\"path\":\"/spec/workers/executors/0/count\",\"value\":0}]");
     for (var entry : bad.entrySet()) {
@@ -810,8 +818,38 @@ class ClusterReconcilerTest {
     }
   }
 
+  private void backupCredentials(String name) {
+    kube.client.secrets().inNamespace(NS).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+        .withNewMetadata().withName(name).endMetadata()
+        .withStringData(Map.of("access-key-id", "AKIA", "secret-access-key", "secret")).build()).create();
+  }
+
+  @Test
+  void schedulersWaitForTheBackupCredentialsTheyMount() throws Exception {
+    applyExample("minimal.yaml");
+    Deployment before = await(Deployment.class, "build-scheduler");
+    edit(c -> {
+      c.getSpec().backup.enabled = true;
+      c.getSpec().backup.bucket = "cache";
+      c.getSpec().backup.credentialsSecretName = "s3-keys";
+    });
+    Condition waiting = MockKubernetes.await("Ready naming the missing Secret", () -> {
+      Condition ready = condition(Conditions.READY);
+      return ready != null && ready.getMessage().contains("the schedulers wait: the Secret s3-keys") ? ready : null;
+    });
+    assertTrue(waiting.getMessage().contains("(backup.credentialsSecretName) does not exist"), waiting.getMessage());
+    assertEquals(before.getSpec(), get(Deployment.class, "build-scheduler").getSpec(), "the running schedulers are left alone");
+    assertNotNull(get(StatefulSet.class, "build-worker"), "the rest of the cluster is reconciled");
+
+    backupCredentials("s3-keys");
+    MockKubernetes.await("the schedulers mounting it", () -> get(Deployment.class, "build-scheduler").getSpec().getTemplate()
+        .getSpec().getVolumes().stream().anyMatch(v -> v.getSecret() != null && "s3-keys".equals(v.getSecret().getSecretName()))
+        ? true : null);
+  }
+
   @Test
   void theFullExampleMountsTheUsersSecretsAndAsksCertManager() throws Exception {
+    backupCredentials("build-backup-credentials");
     applyExample("full.yaml");
     awaitSettled(); // every dependent of this generation applied: nothing below reads a half-done state
     Deployment schedulers = await(Deployment.class, "build-scheduler");

@@ -56,6 +56,10 @@ class CrdTest {
     assertRefused("/spec/cas/replicationFactor", 9, "maximum");
     assertRefused("/spec/service/type", "Ingress", "pattern");
     assertRefused("/spec/auth/anonymous/0", "admin", "pattern");
+    assertRefused("/spec/workers/sandbox", "Root", "pattern");
+    assertRefused("/spec/workers/autoscale/minReplicas", 0, "minimum");
+    assertRefused("/spec/workers/autoscale/scaleDownDelay", "ten minutes", "pattern");
+    assertRefused("/spec/certificates/caValidity", "1y", "pattern");
   }
 
   private void assertRefused(String pointer, Object value, String keyword) throws Exception {

@@ -3,6 +3,7 @@ package build.rex.operator.reconcile;
 import build.rex.operator.OperatorSettings;
 import build.rex.operator.api.RemoteExecutionCluster;
 import build.rex.operator.api.RemoteExecutionClusterStatus;
+import build.rex.operator.resources.BackupCredentials;
 import build.rex.operator.resources.ClusterPlan;
 import build.rex.operator.resources.ClusterWarnings;
 import build.rex.operator.resources.ConfigMaps;
@@ -49,8 +50,11 @@ import java.util.concurrent.TimeUnit;
     @Dependent(name = "worker-config", type = ConfigMaps.Worker.class),
     @Dependent(name = "scheduler-peers", type = Services.SchedulerPeers.class),
     @Dependent(name = "worker-peers", type = Services.WorkerPeers.class),
+    @Dependent(name = "backup-credentials", type = BackupCredentials.class,
+        readyPostcondition = BackupCredentials.Present.class),
     @Dependent(name = "schedulers", type = SchedulerDeployment.class,
-        dependsOn = {"scheduler-config", "internal-tls", "client-tls"}, readyPostcondition = SchedulerDeployment.Ready.class),
+        dependsOn = {"scheduler-config", "internal-tls", "client-tls", "backup-credentials"},
+        readyPostcondition = SchedulerDeployment.Ready.class),
     @Dependent(name = "workers", type = WorkerStatefulSet.class, dependsOn = {"worker-config", "internal-tls"},
         readyPostcondition = WorkerStatefulSet.Ready.class),
     @Dependent(name = "scheduler-budget", type = DisruptionBudgets.Scheduler.class),
@@ -102,7 +106,9 @@ public final class ClusterReconciler implements Reconciler<RemoteExecutionCluste
     ClusterWarnings warnings = ClusterWarnings.attachTo(context);
     Integer workersBefore = context.getSecondaryResource(StatefulSet.class).map(set -> set.getSpec().getReplicas()).orElse(null);
     followUp.restartWorkersKeptAfterDrain(plan, status, context);
-    context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
+    var result = context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
+    // Not watched, so looked at again soon: the user's Secret the schedulers wait for.
+    boolean waitsOnUnwatched = result.getNotReadyDependents().stream().anyMatch(BackupCredentials.class::isInstance);
     warnings.all().forEach((reason, message) -> {
       events.warning(cluster, reason, message);
       metrics.action(plan.names.namespace(), plan.names.cluster(), "reported", reason + ": " + message);
@@ -115,13 +121,16 @@ public final class ClusterReconciler implements Reconciler<RemoteExecutionCluste
     }
     followUp.endForcedScaleDown(plan, cluster, workersBefore, context);
     ClusterStatusWriter.write(cluster, context);
-    return UpdateControl.<RemoteExecutionCluster>noUpdate().rescheduleAfter(nextLook(plan, ready));
+    return UpdateControl.<RemoteExecutionCluster>noUpdate().rescheduleAfter(nextLook(plan, ready, waitsOnUnwatched));
   }
 
-  /** Soon while drains or the autoscaler wait on the schedulers; in time for the CAs' next step; otherwise at leisure. */
-  private Duration nextLook(ClusterPlan plan, boolean ready) {
+  /**
+   * Soon while drains or the autoscaler wait on the schedulers, or the schedulers on a Secret;
+   * in time for the CAs' next step; otherwise at leisure.
+   */
+  private Duration nextLook(ClusterPlan plan, boolean ready, boolean waitsOnUnwatched) {
     Duration next = Duration.ofSeconds(ready ? 600 : 30);
-    if (plan.scaling.waitingFor() != null || plan.autoscale != null) {
+    if (plan.scaling.waitingFor() != null || plan.autoscale != null || waitsOnUnwatched) {
       next = Duration.ofSeconds(settings.drainPollSeconds);
     }
     Duration untilCaStep = Duration.between(clock.instant(), plan.authorities.nextStepAt()).plusSeconds(1);

@@ -3,6 +3,7 @@ package build.rex.operator.reconcile;
 import build.rex.operator.api.RemoteExecutionCluster;
 import build.rex.operator.api.RemoteExecutionClusterSpec;
 import build.rex.operator.api.RemoteExecutionClusterStatus;
+import build.rex.operator.resources.BackupCredentials;
 import build.rex.operator.resources.ClusterPlan;
 import build.rex.operator.resources.SchedulerDeployment;
 import build.rex.operator.resources.WorkerStatefulSet;
@@ -48,6 +49,7 @@ final class ClusterStatusReport {
       Conditions.set(status, Conditions.DEGRADED, false, "AsSpecified", "the spec is applied", generation);
     }
     List<String> waiting = new ArrayList<>();
+    BackupCredentials.missing(cluster, context).ifPresent(missing -> waiting.add("the schedulers wait: " + missing));
     if (status.readySchedulers < status.desiredSchedulers) {
       waiting.add(status.schedulers + " schedulers ready");
     }

@@ -4,13 +4,13 @@ import build.rex.operator.api.RemoteExecutionCluster;
 import build.rex.operator.api.RemoteExecutionClusterSpec;
 import build.rex.operator.resources.ClusterPlan;
 import build.rex.operator.resources.Labels;
+import build.rex.operator.resources.UnwatchedDependent;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource;
-import io.javaoperatorsdk.operator.api.reconciler.dependent.NameSetter;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.ReconcileResult;
 import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
 import java.util.LinkedHashMap;
@@ -21,27 +21,13 @@ import java.util.Map;
  * the plain client and not watched (a watch needs the API to exist: the operator must run where
  * cert-manager is not installed); the workflow reconciles it only while the spec asks for it.
  */
-public final class CertManagerCertificate
-    implements DependentResource<GenericKubernetesResource, RemoteExecutionCluster>, NameSetter {
+public final class CertManagerCertificate extends UnwatchedDependent<GenericKubernetesResource> {
   public static final ResourceDefinitionContext CERTIFICATES = new ResourceDefinitionContext.Builder()
       .withGroup("cert-manager.io").withVersion("v1").withKind("Certificate").withPlural("certificates")
       .withNamespaced(true).build();
 
-  private String name = DependentResource.defaultNameFor(CertManagerCertificate.class);
-
-  @Override
-  public String name() {
-    return name;
-  }
-
-  @Override
-  public void setName(String name) {
-    this.name = name;
-  }
-
-  @Override
-  public Class<GenericKubernetesResource> resourceType() {
-    return GenericKubernetesResource.class;
+  public CertManagerCertificate() {
+    super(GenericKubernetesResource.class);
   }
 
   @Override

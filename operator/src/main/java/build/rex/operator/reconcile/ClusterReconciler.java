@@ -69,7 +69,6 @@ import java.util.concurrent.TimeUnit;
 public final class ClusterReconciler implements Reconciler<RemoteExecutionCluster> {
   private final OperatorSettings settings;
   private final OperatorMetrics metrics;
-  private final ClusterEvents events;
   private final ClusterPlanner planner;
   private final ClusterStatusReport report;
   private final ScaleDownFollowUp followUp;
@@ -79,7 +78,6 @@ public final class ClusterReconciler implements Reconciler<RemoteExecutionCluste
       ClusterEvents events, Clock clock) {
     this.settings = settings;
     this.metrics = metrics;
-    this.events = events;
     this.planner = new ClusterPlanner(settings, metrics, admin, clock);
     this.report = new ClusterStatusReport(metrics, events);
     this.followUp = new ScaleDownFollowUp(metrics);
@@ -109,11 +107,7 @@ public final class ClusterReconciler implements Reconciler<RemoteExecutionCluste
     var result = context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
     // Not watched, so looked at again soon: the user's Secret the schedulers wait for.
     boolean waitsOnUnwatched = result.getNotReadyDependents().stream().anyMatch(BackupCredentials.class::isInstance);
-    warnings.all().forEach((reason, message) -> {
-      events.warning(cluster, reason, message);
-      metrics.action(plan.names.namespace(), plan.names.cluster(), "reported", reason + ": " + message);
-    });
-
+    report.warnings(plan, cluster, warnings);
     boolean ready = report.applied(plan, cluster, context);
     metrics.reconciled("ok", Duration.ofNanos(System.nanoTime() - started));
     if (ClusterStatusWriter.goneFromCache(cluster, context)) {

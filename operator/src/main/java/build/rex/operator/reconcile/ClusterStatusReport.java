@@ -5,6 +5,7 @@ import build.rex.operator.api.RemoteExecutionClusterSpec;
 import build.rex.operator.api.RemoteExecutionClusterStatus;
 import build.rex.operator.resources.BackupCredentials;
 import build.rex.operator.resources.ClusterPlan;
+import build.rex.operator.resources.ClusterWarnings;
 import build.rex.operator.resources.SchedulerDeployment;
 import build.rex.operator.resources.WorkerStatefulSet;
 import io.fabric8.kubernetes.api.model.Condition;
@@ -69,6 +70,14 @@ final class ClusterStatusReport {
         ready ? "Done" : plan.scaling.waitingFor() != null ? "Draining" : "RollingOut",
         ready ? "nothing left to do" : String.join("; ", waiting), generation);
     return ready;
+  }
+
+  /** Problems the dependents worked around, as Warning Events. */
+  void warnings(ClusterPlan plan, RemoteExecutionCluster cluster, ClusterWarnings warnings) {
+    warnings.all().forEach((reason, message) -> {
+      events.warning(cluster, reason, message);
+      metrics.action(plan.names.namespace(), plan.names.cluster(), "reported", reason + ": " + message);
+    });
   }
 
   /** The autoscaler's view: desired against actual and why, a condition, and an Event when the count moves. */

@@ -46,13 +46,22 @@ public final class AdminDouble implements AutoCloseable {
     server.createContext("/api/cluster", exchange -> {
       byte[] body = ("{\"queues\":[{\"platform\":\"OSFamily=linux\",\"queued\":" + queued + "}],"
           + "\"executors\":[{\"platform\":\"OSFamily=linux,cpu=1,memory=2Gi,pool=default\",\"total\":6,\"busy\":"
-          + busy + "}]}").getBytes(StandardCharsets.UTF_8);
+          + busy + "}],\"workers\":[" + String.join(",", sandboxes.entrySet().stream().map(worker -> "{\"workerId\":\""
+          + worker.getKey() + "\",\"sandboxLayers\":[" + String.join(",", worker.getValue().stream()
+          .map(layer -> "\"" + layer + "\"").toList()) + "]}").toList()) + "]}").getBytes(StandardCharsets.UTF_8);
       loadCalls.incrementAndGet();
       exchange.sendResponseHeaders(200, body.length);
       exchange.getResponseBody().write(body);
       exchange.close();
     });
     server.start();
+  }
+
+  private final Map<String, List<String>> sandboxes = new java.util.concurrent.ConcurrentSkipListMap<>();
+
+  /** A connected worker's sandbox layers, as GET /api/cluster lists them. */
+  public void sandbox(String workerId, List<String> layers) {
+    sandboxes.put(workerId, layers);
   }
 
   private volatile int queued;

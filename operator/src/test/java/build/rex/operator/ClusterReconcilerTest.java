@@ -796,6 +796,19 @@ class ClusterReconcilerTest {
         "build-worker").getSpec().getTemplate().getSpec(), PodSecurityStandards.Level.BASELINE).isEmpty() ? true : null);
     awaitSettled();
     assertTrue(cluster().getStatus().sandbox.startsWith("Baseline: unprivileged user, rlimits"), cluster().getStatus().sandbox);
+    // Once workers run, the status shows the layers they report (what their probe found in the pod).
+    kube.client.apps().statefulSets().inNamespace(NS).withName("build-worker")
+        .editStatus(s -> { s.setStatus(new io.fabric8.kubernetes.api.model.apps.StatefulSetStatusBuilder()
+            .withReplicas(3).withReadyReplicas(2).build()); return s; });
+    admin.sandbox("build-worker-0", List.of("rlimits", "unprivileged user", "killed with the worker"));
+    admin.sandbox("build-worker-1", List.of("rlimits", "unprivileged user", "killed with the worker"));
+    admin.sandbox("other-worker-0", List.of());
+    MockKubernetes.await("the reported layers", () -> "Baseline: killed with the worker, rlimits, unprivileged user (as 2 workers report)"
+        .equals(cluster().getStatus().sandbox) ? true : null);
+    admin.sandbox("build-worker-1", List.of("rlimits"));
+    edit(c -> c.getSpec().schedulers.replicas = 3);
+    MockKubernetes.await("workers that differ", () -> ("Baseline: the workers differ: build-worker-0: killed with the worker, "
+        + "rlimits, unprivileged user; build-worker-1: rlimits").equals(cluster().getStatus().sandbox) ? true : null);
     // Not restricted: the sandbox switches each action to an unprivileged user, which takes root.
     var baseline = get(StatefulSet.class, "build-worker").getSpec().getTemplate().getSpec();
     assertTrue(PodSecurityStandards.violations(baseline, PodSecurityStandards.Level.RESTRICTED)

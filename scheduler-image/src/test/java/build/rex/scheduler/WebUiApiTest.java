@@ -124,6 +124,7 @@ class WebUiApiTest {
     ClusterOverview cluster = get("/api/cluster", ClusterOverview.newBuilder()).build();
     assertEquals(1, cluster.getWorkersCount());
     assertEquals("worker-0", cluster.getWorkers(0).getWorkerId());
+    assertEquals(stack.worker.sandboxLayers(), cluster.getWorkers(0).getSandboxLayersList(), "the layers its probe found");
     assertEquals(1, cluster.getExecutorsCount());
     assertEquals("OSFamily=linux,cpu=2,pool=default", cluster.getExecutors(0).getPlatform());
     assertEquals(1, cluster.getExecutors(0).getTotal());

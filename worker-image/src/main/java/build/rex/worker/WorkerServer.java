@@ -58,6 +58,8 @@ public final class WorkerServer extends ServerProcess {
   private final ExecutorPool pool;
   private final Drainer drainer;
   private volatile Hello hello;
+  /** The sandbox the executors run actions in; null without execution. */
+  private Sandbox sandbox;
 
   public WorkerServer(WorkerConfig config) throws IOException {
     this.config = config;
@@ -94,12 +96,13 @@ public final class WorkerServer extends ServerProcess {
       executors = ExecutorLayout.executors(config.execution.executors.stream()
           .map(pool -> Map.entry(pool.count, pool.properties)).toList());
     }
-    hello = Hello.newBuilder().setWorkerId(workerId).addAllExecutors(executors)
-        .setStorageEndpoint(config.grpc.advertised(config.cluster.advertiseAddress, grpcPort())).build();
     links = new SchedulerLinks(config.cluster.schedulers,
         closeOnStop(new PeerChannels(internalCredentials, new PeerTraffic(metrics, "scheduler"))),
         () -> hello);
     pool = config.execution.enabled ? closeOnStop(startExecution(config, root, executors)) : null;
+    hello = Hello.newBuilder().setWorkerId(workerId).addAllExecutors(executors)
+        .setStorageEndpoint(config.grpc.advertised(config.cluster.advertiseAddress, grpcPort()))
+        .addAllSandboxLayers(sandbox == null ? List.of() : sandbox.availableLayers()).build();
     closeOnStop(links);
     drainer = new Drainer(workerId, pool, replicator, storage, message -> links.broadcast(null, message));
     links.start(pool, new MembershipView(storage, replicator::membershipChanged), drainer,
@@ -118,10 +121,15 @@ public final class WorkerServer extends ServerProcess {
     });
   }
 
+  /** The sandbox layers this worker's actions run in, as it tells the schedulers. */
+  public List<String> sandboxLayers() {
+    return hello.getSandboxLayersList();
+  }
+
   private ExecutorPool startExecution(WorkerConfig config, Path storageRoot, List<Executor> executors) throws IOException {
     Path execRoots = config.execution.root.isEmpty() ? storageRoot.resolve("exec") : Path.of(config.execution.root);
     new ExecRootsFolder(execRoots).clear();
-    Sandbox sandbox = Sandbox.probe(new Sandbox.Settings(config.execution.sandbox.enabled, config.execution.sandbox.user,
+    sandbox = Sandbox.probe(new Sandbox.Settings(config.execution.sandbox.enabled, config.execution.sandbox.user,
         config.execution.sandbox.pidsLimit, config.execution.sandbox.openFilesLimit,
         Path.of(config.execution.sandbox.cgroupRoot), storageRoot.resolve("bin"))).requireAccess(execRoots);
     closeOnStop(sandbox);

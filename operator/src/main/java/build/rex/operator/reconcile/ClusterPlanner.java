@@ -70,7 +70,7 @@ final class ClusterPlanner {
     WorkerScaling.Decision decision = scaling.decide(names, current, wanted, forced(cluster), schedulerAdmin(names),
         ordinal -> WorkerPods.exists(context, names.workerPod(ordinal)));
     return new ClusterPlan(cluster, settings, metrics, now, authorities, schedulerConfig, workerConfig, schedulerHash,
-        workerHash, decision, autoscale);
+        workerHash, decision, autoscale, schedulerAdmin(names));
   }
 
   /** The autoscaler's count, or null when the spec fixes it. */

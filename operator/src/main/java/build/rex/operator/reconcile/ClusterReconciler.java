@@ -79,7 +79,7 @@ public final class ClusterReconciler implements Reconciler<RemoteExecutionCluste
     this.settings = settings;
     this.metrics = metrics;
     this.planner = new ClusterPlanner(settings, metrics, admin, clock);
-    this.report = new ClusterStatusReport(metrics, events);
+    this.report = new ClusterStatusReport(metrics, events, admin);
     this.followUp = new ScaleDownFollowUp(metrics);
     this.clock = clock;
   }

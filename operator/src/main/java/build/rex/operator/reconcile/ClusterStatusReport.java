@@ -13,18 +13,24 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import build.rex.operator.scaling.SchedulerAdmin;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /** Fills a cluster's status from a reconciliation: counts, the endpoint, what it waits for, and why. */
 final class ClusterStatusReport {
   static final String WORKERS_SCALED = "WorkersScaled";
   private final OperatorMetrics metrics;
   private final ClusterEvents events;
+  private final SchedulerAdmin admin;
 
-  ClusterStatusReport(OperatorMetrics metrics, ClusterEvents events) {
+  ClusterStatusReport(OperatorMetrics metrics, ClusterEvents events, SchedulerAdmin admin) {
     this.metrics = metrics;
     this.events = events;
+    this.admin = admin;
   }
 
   /** The status after the workflow ran; true when the cluster is ready. */
@@ -41,7 +47,7 @@ final class ClusterStatusReport {
     status.endpoint = ClientEndpoint.of(plan, context.getSecondaryResourcesAsStream(Service.class)
         .filter(service -> plan.names.clientService().equals(service.getMetadata().getName())).findFirst().orElse(null));
     status.scaling = plan.scaling.waitingFor();
-    status.sandbox = sandbox(plan.spec.workers.sandbox);
+    status.sandbox = sandbox(plan, status.readyWorkers);
     status.certificates = plan.authorities.describe();
     autoscaling(plan, cluster, previousDesired);
 
@@ -102,11 +108,43 @@ final class ClusterStatusReport {
     }
   }
 
-  /** The sandbox layers a mode gives every action (each worker also logs the layers it found). */
-  static String sandbox(String mode) {
-    return RemoteExecutionClusterSpec.SANDBOX_BASELINE.equals(mode)
-        ? "Baseline: unprivileged user, rlimits, killed with the worker (no namespaces or cgroups: they need CAP_SYS_ADMIN)"
-        : "Full: PID, mount and network namespaces, a cgroup per action, unprivileged user, rlimits, killed with the worker";
+  /**
+   * The sandbox mode and the layers the workers report their actions run in (each worker probes
+   * at start and uses what the kernel and the pod allow); before any worker is ready, the layers
+   * the mode is meant to give.
+   */
+  private String sandbox(ClusterPlan plan, int readyWorkers) {
+    String mode = plan.spec.workers.sandbox;
+    if (readyWorkers > 0) {
+      try {
+        Map<List<String>, List<String>> workersByLayers = new TreeMap<>(java.util.Comparator.comparing(Object::toString));
+        admin.sandboxLayers(plan.schedulerAdmin).forEach((worker, layers) -> {
+          if (worker.startsWith(plan.names.workerStatefulSet() + "-")) {
+            workersByLayers.computeIfAbsent(layers.stream().sorted().toList(), key -> new ArrayList<>()).add(worker);
+          }
+        });
+        if (workersByLayers.size() == 1) {
+          var only = workersByLayers.entrySet().iterator().next();
+          return mode + ": " + layers(only.getKey()) + " (as " + only.getValue().size()
+              + (only.getValue().size() == 1 ? " worker reports)" : " workers report)");
+        }
+        if (!workersByLayers.isEmpty()) {
+          List<String> groups = new ArrayList<>();
+          workersByLayers.forEach((layers, workers) -> groups.add(String.join(", ", workers) + ": " + layers(layers)));
+          return mode + ": the workers differ: " + String.join("; ", groups);
+        }
+      } catch (IOException e) {
+        // Reported once the schedulers answer; the mode's own layers meanwhile.
+      }
+    }
+    return mode + ": " + (RemoteExecutionClusterSpec.SANDBOX_BASELINE.equals(mode)
+        ? "unprivileged user, rlimits, killed with the worker (no namespaces or cgroups: they need CAP_SYS_ADMIN)"
+        : "PID, mount and network namespaces, a cgroup per action, unprivileged user, rlimits, killed with the worker")
+        + " (as configured; not reported by the workers yet)";
+  }
+
+  private static String layers(List<String> layers) {
+    return layers.isEmpty() ? "no sandbox layers" : String.join(", ", layers);
   }
 
   /** The spec cannot be applied: the running cluster is left alone and the status says why. */

@@ -34,10 +34,13 @@ public final class ClusterPlan {
   public final WorkerScaling.Decision scaling;
   /** What the autoscaler wants and why; null when the spec fixes the worker count. */
   public final Autoscaler.Decision autoscale;
+  /** Where the operator reaches the cluster's schedulers' admin API. */
+  public final java.net.URI schedulerAdmin;
 
   public ClusterPlan(RemoteExecutionCluster cluster, OperatorSettings settings, OperatorMetrics metrics, Instant now,
       CertificateAuthorities authorities, String schedulerConfig, String workerConfig, String schedulerConfigHash,
-      String workerConfigHash, WorkerScaling.Decision scaling, Autoscaler.Decision autoscale) {
+      String workerConfigHash, WorkerScaling.Decision scaling, Autoscaler.Decision autoscale,
+      java.net.URI schedulerAdmin) {
     this.names = ClusterNames.of(cluster);
     this.spec = cluster.getSpec();
     this.settings = settings;
@@ -50,6 +53,7 @@ public final class ClusterPlan {
     this.workerConfigHash = workerConfigHash;
     this.scaling = scaling;
     this.autoscale = autoscale;
+    this.schedulerAdmin = schedulerAdmin;
   }
 
   public int workerReplicas() {

@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -38,13 +40,7 @@ public final class HttpSchedulerAdmin implements SchedulerAdmin {
   public QueueLoad load(URI base) throws IOException {
     List<QueueLoad.Queued> queued = new ArrayList<>();
     List<QueueLoad.Executors> executors = new ArrayList<>();
-    for (InetAddress address : InetAddress.getAllByName(base.getHost())) {
-      URI scheduler = URI.create(base.getScheme() + "://" + hostLiteral(address) + ":" + base.getPort() + "/api/cluster");
-      HttpResponse<String> response = send(HttpRequest.newBuilder(scheduler).timeout(Duration.ofSeconds(5)).GET().build());
-      if (response.statusCode() != 200) {
-        throw new IOException("GET " + scheduler + " answered " + response.statusCode() + ": " + response.body().strip());
-      }
-      JsonNode overview = JSON.readTree(response.body());
+    for (JsonNode overview : overviews(base)) {
       for (JsonNode queue : overview.path("queues")) {
         queued.add(new QueueLoad.Queued(QueueLoad.platform(queue.path("platform").asText("")), queue.path("queued").asInt()));
       }
@@ -54,6 +50,33 @@ public final class HttpSchedulerAdmin implements SchedulerAdmin {
       }
     }
     return new QueueLoad(queued, executors);
+  }
+
+  @Override
+  public Map<String, List<String>> sandboxLayers(URI base) throws IOException {
+    Map<String, List<String>> layers = new TreeMap<>();
+    for (JsonNode overview : overviews(base)) {
+      for (JsonNode worker : overview.path("workers")) {
+        List<String> used = new ArrayList<>();
+        worker.path("sandboxLayers").forEach(layer -> used.add(layer.asText()));
+        layers.put(worker.path("workerId").asText(), used);
+      }
+    }
+    return layers;
+  }
+
+  /** GET /api/cluster of every scheduler {@code base}'s host name resolves to. */
+  private List<JsonNode> overviews(URI base) throws IOException {
+    List<JsonNode> overviews = new ArrayList<>();
+    for (InetAddress address : InetAddress.getAllByName(base.getHost())) {
+      URI scheduler = URI.create(base.getScheme() + "://" + hostLiteral(address) + ":" + base.getPort() + "/api/cluster");
+      HttpResponse<String> response = send(HttpRequest.newBuilder(scheduler).timeout(Duration.ofSeconds(5)).GET().build());
+      if (response.statusCode() != 200) {
+        throw new IOException("GET " + scheduler + " answered " + response.statusCode() + ": " + response.body().strip());
+      }
+      overviews.add(JSON.readTree(response.body()));
+    }
+    return overviews;
   }
 
   private HttpResponse<String> send(HttpRequest request) throws IOException {

@@ -2,6 +2,7 @@ package build.rex.operator.scaling;
 
 import java.io.IOException;
 import java.net.URI;
+import java.util.List;
 import java.util.Optional;
 
 /** The part of a cluster's scheduler admin API the operator uses: draining a worker, reading the queue. */
@@ -24,4 +25,12 @@ public interface SchedulerAdmin {
    * @throws IOException when a scheduler there cannot be reached
    */
   QueueLoad load(URI base) throws IOException;
+
+  /**
+   * The sandbox layers each worker connected to the schedulers at {@code base} runs actions in,
+   * by worker id, as the workers reported them.
+   *
+   * @throws IOException when a scheduler there cannot be reached
+   */
+  java.util.Map<String, List<String>> sandboxLayers(URI base) throws IOException;
 }

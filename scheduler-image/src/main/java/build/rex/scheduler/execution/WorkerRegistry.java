@@ -225,6 +225,7 @@ public final class WorkerRegistry {
         .setDrained(worker.status.getDrained())
         .setDetail(worker.status.getDetail())
         .setStorage(worker.storage)
+        .addAllSandboxLayers(worker.hello.getSandboxLayersList())
         .build();
   }
 

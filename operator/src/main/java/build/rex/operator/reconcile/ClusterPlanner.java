@@ -58,8 +58,8 @@ final class ClusterPlanner {
     String schedulerConfig = ConfigFiles.scheduler(names, spec, settings.logLevel);
     String workerConfig = ConfigFiles.worker(names, spec, settings.logLevel);
     // What the pods read only at start. Certificates and CAs are not among them: servers re-read those.
-    String schedulerHash = hash(schedulerConfig, RemoteExecutionClusterSpec.TLS_SECRET.equals(spec.tls.mode)
-        ? spec.tls.secretName : names.serverTlsSecret(), String.valueOf(spec.auth.clientCaSecretName),
+    String schedulerHash = hash(schedulerConfig, ClusterPlan.serverTlsSecret(names, spec),
+        String.valueOf(spec.auth.clientCaSecretName),
         String.valueOf(spec.auth.tokensSecretName), spec.auth.jwt == null ? "" : spec.auth.jwt.jwksSecretName,
         String.valueOf(spec.backup.credentialsSecretName));
     String workerHash = hash(workerConfig);

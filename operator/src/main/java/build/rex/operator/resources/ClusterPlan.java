@@ -78,6 +78,10 @@ public final class ClusterPlan {
 
   /** The Secret with the client port's certificate, whoever makes it. */
   public String serverTlsSecret() {
+    return serverTlsSecret(names, spec);
+  }
+
+  public static String serverTlsSecret(ClusterNames names, RemoteExecutionClusterSpec spec) {
     return RemoteExecutionClusterSpec.TLS_SECRET.equals(spec.tls.mode) ? spec.tls.secretName : names.serverTlsSecret();
   }
 

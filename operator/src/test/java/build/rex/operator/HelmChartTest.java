@@ -66,7 +66,11 @@ class HelmChartTest {
         .set("logLevel", "debug")
         .set("metrics.service.enabled", "true")
         .set("cluster.create", "true").set("cluster.name", "ci")
-        .set("cluster.spec.workers.replicas", "5").set("cluster.spec.cas.replicationFactor", "3"));
+        .set("cluster.spec.workers.replicas", "5").set("cluster.spec.cas.replicationFactor", "3")
+        .set("cluster.spec.workers.sandbox", "Baseline")
+        .set("cluster.spec.workers.autoscale.enabled", "true").set("cluster.spec.workers.autoscale.minReplicas", "3")
+        .set("cluster.spec.workers.autoscale.maxReplicas", "12")
+        .set("cluster.spec.certificates.caValidity", "730d"));
     assertEquals(List.of("ConfigMap", "Deployment", "RemoteExecutionCluster", "Role", "Role", "Role", "RoleBinding",
         "RoleBinding", "RoleBinding", "Service", "ServiceAccount"), objects.stream().map(HasMetadata::getKind).sorted().toList());
     Deployment deployment = only(objects, Deployment.class);
@@ -87,6 +91,10 @@ class HelmChartTest {
     assertEquals("ci", cluster.getMetadata().getName());
     assertEquals(5, cluster.getSpec().workers.replicas);
     assertEquals(3, cluster.getSpec().cas.replicationFactor);
+    assertEquals("Baseline", cluster.getSpec().workers.sandbox);
+    assertTrue(cluster.getSpec().workers.autoscale.enabled);
+    assertEquals(12, cluster.getSpec().workers.autoscale.maxReplicas);
+    assertEquals("730d", cluster.getSpec().certificates.caValidity);
     assertTrue(build.rex.operator.reconcile.SpecProblems.of(cluster.getSpec()).isEmpty());
     only(objects, ServiceAccount.class);
   }

@@ -797,12 +797,12 @@ class ClusterReconcilerTest {
     awaitSettled();
     assertTrue(cluster().getStatus().sandbox.startsWith("Baseline: unprivileged user, rlimits"), cluster().getStatus().sandbox);
     // Once workers run, the status shows the layers they report (what their probe found in the pod).
-    kube.client.apps().statefulSets().inNamespace(NS).withName("build-worker")
-        .editStatus(s -> { s.setStatus(new io.fabric8.kubernetes.api.model.apps.StatefulSetStatusBuilder()
-            .withReplicas(3).withReadyReplicas(2).build()); return s; });
     admin.sandbox("build-worker-0", List.of("rlimits", "unprivileged user", "killed with the worker"));
     admin.sandbox("build-worker-1", List.of("rlimits", "unprivileged user", "killed with the worker"));
     admin.sandbox("other-worker-0", List.of());
+    kube.client.apps().statefulSets().inNamespace(NS).withName("build-worker") // an event: reconciled, the layers read
+        .editStatus(s -> { s.setStatus(new io.fabric8.kubernetes.api.model.apps.StatefulSetStatusBuilder()
+            .withReplicas(3).withReadyReplicas(2).build()); return s; });
     MockKubernetes.await("the reported layers", () -> "Baseline: killed with the worker, rlimits, unprivileged user (as 2 workers report)"
         .equals(cluster().getStatus().sandbox) ? true : null);
     admin.sandbox("build-worker-1", List.of("rlimits"));

@@ -82,8 +82,12 @@ class ContainerImagesTest {
   void theOperatorImageRunsAgainstTheKubeconfigsApiServer(@TempDir Path dir) throws Exception {
     String image = PodmanImage.load(Podman.OPERATOR_IMAGE);
     OperatorRunScenario.verify(dir, (kubeconfig, config, log) -> {
-      List<String> command = List.of("podman", "run", "--rm", "--name", "rex-operator-image-test", "--replace",
+      // As the chart runs it: restricted (no capabilities, no new privileges, a read-only root).
+      // Named per run: two suites on one machine must not replace each other's container.
+      String name = "rex-operator-image-test-" + ProcessHandle.current().pid();
+      List<String> command = List.of("podman", "run", "--rm", "--name", name, "--replace",
           "--network", "host", "--volume", dir + ":" + dir + ":ro", "--env", "KUBECONFIG=" + kubeconfig,
+          "--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--read-only", "--tmpfs", "/tmp",
           image, "--config", config.toString());
       ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
       builder.environment().putAll(podman);

@@ -47,10 +47,18 @@ final class PodmanRuntime implements ServerRuntime {
     if (component == Component.WORKER) {
       // As the StatefulSet grants it: namespaces for the action sandbox.
       command.addAll(List.of("--cap-add", "SYS_ADMIN"));
+    } else {
+      // As the operator's pods run it (Pod Security "restricted"): no capabilities, no new
+      // privileges, a read-only root with only /tmp writable.
+      command.addAll(RESTRICTED);
     }
     command.addAll(List.of(images.get(component), "--config", config.toString()));
     return command;
   }
+
+  /** podman's flags for a container held as a Pod Security "restricted" pod is. */
+  static final List<String> RESTRICTED = List.of("--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+      "--read-only", "--tmpfs", "/tmp");
 
   /** The launcher's own user; rootless podman maps it into the container with keep-id. */
   private static List<String> user() {

@@ -6,6 +6,7 @@ import build.rex.storage.BlobStore;
 import build.rex.storage.ac.ActionCache;
 import build.rex.storage.ac.CompletenessCheckingActionCache;
 import build.rex.storage.ac.InMemoryActionCache;
+import build.rex.storage.coalesce.CoalescingBlobStore;
 import build.rex.storage.replication.ClusterStorage;
 import build.rex.storage.replication.RateLimiter;
 import build.rex.storage.replication.Repairer;
@@ -18,7 +19,8 @@ import java.io.IOException;
  * The scheduler's storage, composed from its configuration in this one place:
  * <pre>
  * CAS:          [BackedUp( ] Replicating( GrpcBlobStore(worker) ... ) [, S3 )]
- * Action Cache: CompletenessChecking( InMemory( [BackedUp( ] Replicating( GrpcActionCache(worker) ... ) [, S3 )] ), CAS )
+ * Action Cache: CompletenessChecking( InMemory( [BackedUp( ] Replicating( GrpcActionCache(worker) ... ) [, S3 )] ),
+ *                                     Coalescing( CAS ) )
  * </pre>
  * The scheduler keeps no blobs itself: the workers it is told about hold them.
  */
@@ -31,6 +33,13 @@ final class SchedulerStorage implements AutoCloseable {
   /** What clients and Execute read: an entry only when every blob it names is in the CAS. */
   final ActionCache actionCache;
   private final ObjectStorageBackup backup;
+  /**
+   * Completeness checks merged while this many run: concurrent hits then cost a call to the
+   * workers per round trip, not one each; more than one, so a slow owner holds up only some.
+   */
+  private static final int CHECKS_IN_FLIGHT = 2;
+  /** As many digests as one FindMissingBlobs to a worker carries. */
+  private static final int DIGESTS_PER_CHECK_CALL = 10_000;
 
   private SchedulerStorage(ClusterStorage cluster, ObjectStorageBackup backup, BlobStore cas,
       InMemoryActionCache recentResults) {
@@ -38,7 +47,8 @@ final class SchedulerStorage implements AutoCloseable {
     this.backup = backup;
     this.cas = cas;
     this.recentResults = recentResults;
-    this.actionCache = new CompletenessCheckingActionCache(recentResults, cas);
+    this.actionCache = new CompletenessCheckingActionCache(recentResults,
+        new CoalescingBlobStore(cas, CHECKS_IN_FLIGHT, DIGESTS_PER_CHECK_CALL));
   }
 
   static SchedulerStorage open(SchedulerConfig config, PeerChannels workerChannels, MeterRegistry metrics)

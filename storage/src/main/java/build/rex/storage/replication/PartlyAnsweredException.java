@@ -28,7 +28,7 @@ public final class PartlyAnsweredException extends RemoteStorageException {
   }
 
   /** A findMissing of which {@code missing} is the answer for every digest not {@code unanswered}. */
-  static PartlyAnsweredException ofFindMissing(Set<Digest> missing, Set<Digest> unanswered, java.io.IOException why) {
+  public static PartlyAnsweredException ofFindMissing(Set<Digest> missing, Set<Digest> unanswered, java.io.IOException why) {
     return new PartlyAnsweredException(missing, Map.of(), unanswered, why);
   }
 

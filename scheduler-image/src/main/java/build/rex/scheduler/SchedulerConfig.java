@@ -69,6 +69,12 @@ public final class SchedulerConfig extends ServerConfig {
     public ByteSize maxBatchTotalSize = ByteSize.ofBytes(4_000_000);
     /** How long an interrupted upload waits to be resumed. */
     public int uploadIdleTimeoutSeconds = 600;
+    /**
+     * Small blobs written or read through this scheduler lately, kept in its memory so reading
+     * them again (an Action and its Command at Execute, outputs many clients fetch) costs no call
+     * to a worker (0: none kept). Blobs up to a sixteenth of it, at most 1 MiB, are kept.
+     */
+    public ByteSize memoryCacheSize = ByteSize.parse("32Mi");
   }
 
   /** The Action Cache front. */
@@ -174,6 +180,8 @@ public final class SchedulerConfig extends ServerConfig {
         && cas.maxBatchTotalSize.bytes() <= 8_000_000, "cas.maxBatchTotalSize",
         "must be between 1 byte and 8 MB (gRPC message limits), got " + cas.maxBatchTotalSize);
     Validated.require(cas.uploadIdleTimeoutSeconds > 0, "cas.uploadIdleTimeoutSeconds", "must be positive");
+    Validated.require(cas.memoryCacheSize != null && cas.memoryCacheSize.bytes() >= 0, "cas.memoryCacheSize",
+        "must not be negative");
     Validated.require(actionCache != null, "actionCache", "must be set");
     Validated.require(actionCache.memoryEntries >= 0, "actionCache.memoryEntries", "must not be negative");
     Validated.require(backup != null, "backup", "must be set");

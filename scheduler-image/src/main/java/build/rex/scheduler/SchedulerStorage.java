@@ -6,6 +6,7 @@ import build.rex.storage.BlobStore;
 import build.rex.storage.ac.ActionCache;
 import build.rex.storage.ac.CompletenessCheckingActionCache;
 import build.rex.storage.ac.InMemoryActionCache;
+import build.rex.storage.cache.CachingBlobStore;
 import build.rex.storage.coalesce.CoalescingBlobStore;
 import build.rex.storage.replication.ClusterStorage;
 import build.rex.storage.replication.RateLimiter;
@@ -18,7 +19,7 @@ import java.io.IOException;
 /**
  * The scheduler's storage, composed from its configuration in this one place:
  * <pre>
- * CAS:          [BackedUp( ] Replicating( GrpcBlobStore(worker) ... ) [, S3 )]
+ * CAS:          Caching( [BackedUp( ] Replicating( GrpcBlobStore(worker) ... ) [, S3 )] )
  * Action Cache: CompletenessChecking( InMemory( [BackedUp( ] Replicating( GrpcActionCache(worker) ... ) [, S3 )] ),
  *                                     Coalescing( CAS ) )
  * </pre>
@@ -40,6 +41,8 @@ final class SchedulerStorage implements AutoCloseable {
   private static final int CHECKS_IN_FLIGHT = 2;
   /** As many digests as one FindMissingBlobs to a worker carries. */
   private static final int DIGESTS_PER_CHECK_CALL = 10_000;
+  /** The largest blob kept in memory: larger reads stream through. */
+  private static final long MAX_CACHED_BLOB = 1 << 20;
 
   private SchedulerStorage(ClusterStorage cluster, ObjectStorageBackup backup, BlobStore cas,
       InMemoryActionCache recentResults) {
@@ -68,6 +71,15 @@ final class SchedulerStorage implements AutoCloseable {
       cas = backup.cas();
       durable = backup.actionCache();
     }
+    CachingBlobStore recentBlobs = new CachingBlobStore(cas, config.cas.memoryCacheSize.bytes(),
+        Math.min(MAX_CACHED_BLOB, config.cas.memoryCacheSize.bytes() / 16));
+    FunctionCounter.builder("rex.cas.memory.hits", recentBlobs, CachingBlobStore::hits)
+        .description("Reads of small blobs served from this scheduler's memory").register(metrics);
+    FunctionCounter.builder("rex.cas.memory.misses", recentBlobs, CachingBlobStore::misses)
+        .description("Reads of small blobs that went to the workers").register(metrics);
+    Gauge.builder("rex.cas.memory.bytes", recentBlobs, CachingBlobStore::bytes)
+        .description("Bytes of blobs kept in this scheduler's memory (cas.memoryCacheSize)").register(metrics);
+    cas = recentBlobs;
     Gauge.builder("rex.cas.repairs.pending", cluster.repairer(), Repairer::pending).register(metrics);
     FunctionCounter.builder("rex.cas.repairs", cluster.repairer(), Repairer::repaired).register(metrics);
     return new SchedulerStorage(cluster, backup, cas, new InMemoryActionCache(durable, config.actionCache.memoryEntries));

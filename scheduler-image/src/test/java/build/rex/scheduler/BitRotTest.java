@@ -53,7 +53,7 @@ class BitRotTest {
 
   @BeforeEach
   void start() throws Exception {
-    stack = new LocalStack(dataDir, 64 << 20, 3, 1, 2);
+    stack = new LocalStack(dataDir, 64 << 20, 3, 1, 2, BitRotTest::readFromDisk);
     Map<String, WorkerServer> byId = new LinkedHashMap<>();
     stack.workers.forEach(w -> byId.put(w.workerId(), w));
     placement = new Placement<>(byId, Map.of(), 2); // the scheduler's placement: same ids, same rendezvous
@@ -62,6 +62,14 @@ class BitRotTest {
   @AfterEach
   void stop() throws Exception {
     stack.close();
+  }
+
+  /**
+   * The scheduler's memory would serve the blobs these tests upload from what it was sent; they
+   * are about reading the copies on the workers' disks.
+   */
+  private static void readFromDisk(SchedulerConfig config) {
+    config.cas.memoryCacheSize = build.rex.config.ByteSize.ofBytes(0);
   }
 
   private Digest upload(ByteString blob) {
@@ -203,7 +211,8 @@ class BitRotTest {
 
   @Test
   void withTheOnlyCopyRottenTheReadSaysTheBlobIsGoneAndNeverReturnsIt() throws Exception {
-    try (LocalStack single = new LocalStack(dataDir.resolve("single"), 64 << 20, 1, 0, 1)) {
+    try (LocalStack single = new LocalStack(dataDir.resolve("single"), 64 << 20, 1, 0, 1,
+        BitRotTest::readFromDisk)) {
       ByteString data = random(5000, 5);
       Digest digest = Digests.of(data);
       ContentAddressableStorageGrpc.newBlockingStub(single.channel).batchUpdateBlobs(BatchUpdateBlobsRequest.newBuilder()

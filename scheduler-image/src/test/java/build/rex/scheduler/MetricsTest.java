@@ -110,6 +110,9 @@ class MetricsTest {
     assertEquals(0, value(scheduler, "rex_executors_running"));
     assertEquals(0, value(scheduler, "rex_execution_queued"));
     assertTrue(value(scheduler, "rex_peer_sent_bytes_total", "peer=\"worker\"") > 0, "blobs written to the worker");
+    assertTrue(value(scheduler, "rex_cas_memory_hits_total") > 0, "Execute read the Action it was just sent from memory");
+    assertTrue(value(scheduler, "rex_cas_memory_bytes") > 0);
+    value(scheduler, "rex_cas_memory_misses_total");
     assertTrue(value(scheduler, "jvm_threads_live_threads") > 0);
   }
 

@@ -3,6 +3,7 @@ package build.rex.storage.cache;
 import build.bazel.remote.execution.v2.Digest;
 import build.rex.storage.BlobStore;
 import build.rex.storage.BlobWriter;
+import build.rex.storage.ForwardingBlobStore;
 import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,7 +13,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Keeps the small blobs most recently written or read through it in memory, in front of a
@@ -22,8 +22,7 @@ import java.util.Set;
  * below, so the workers' CAS stays the one truth of what is stored. Blobs enter only once the
  * store below has them (a write committed, a read complete), so memory holds only verified bytes.
  */
-public final class CachingBlobStore implements BlobStore {
-  private final BlobStore inner;
+public final class CachingBlobStore extends ForwardingBlobStore {
   private final long maxBytes;
   private final long maxBlobBytes;
   private final LinkedHashMap<Digest, ByteString> recent = new LinkedHashMap<>(256, 0.75f, true);
@@ -36,17 +35,12 @@ public final class CachingBlobStore implements BlobStore {
    * @param maxBlobBytes the largest blob kept; larger ones pass through
    */
   public CachingBlobStore(BlobStore inner, long maxBytes, long maxBlobBytes) {
+    super(inner);
     if (maxBytes < 0 || maxBlobBytes < 0) {
       throw new IllegalArgumentException("sizes must not be negative, got " + maxBytes + " and " + maxBlobBytes);
     }
-    this.inner = inner;
     this.maxBytes = maxBytes;
     this.maxBlobBytes = Math.min(maxBlobBytes, maxBytes);
-  }
-
-  @Override
-  public Set<Digest> findMissing(Collection<Digest> digests) throws IOException {
-    return inner.findMissing(digests);
   }
 
   @Override
@@ -158,17 +152,17 @@ public final class CachingBlobStore implements BlobStore {
   /** An upload whose bytes are kept once the store below has committed them. */
   private final class KeepingWriter implements BlobWriter {
     private final Digest digest;
-    private final BlobWriter inner;
+    private final BlobWriter upload;
     private ByteString received = ByteString.EMPTY;
 
-    KeepingWriter(Digest digest, BlobWriter inner) {
+    KeepingWriter(Digest digest, BlobWriter upload) {
       this.digest = digest;
-      this.inner = inner;
+      this.upload = upload;
     }
 
     @Override
     public void write(ByteString data) throws IOException {
-      inner.write(data);
+      upload.write(data);
       // Bounded by the digest's size, which keeps() held to maxBlobBytes; more fails the commit.
       if (received.size() + (long) data.size() <= digest.getSizeBytes()) {
         received = received.concat(data);
@@ -177,28 +171,28 @@ public final class CachingBlobStore implements BlobStore {
 
     @Override
     public long committedSize() {
-      return inner.committedSize();
+      return upload.committedSize();
     }
 
     @Override
     public boolean isComplete() {
-      return inner.isComplete();
+      return upload.isComplete();
     }
 
     @Override
     public void commit() throws IOException {
-      inner.commit();
+      upload.commit();
       keep(digest, received);
     }
 
     @Override
     public void onFailure(java.util.function.Consumer<IOException> callback) {
-      inner.onFailure(callback);
+      upload.onFailure(callback);
     }
 
     @Override
     public void close() throws IOException {
-      inner.close();
+      upload.close();
     }
   }
 }

@@ -2,10 +2,9 @@ package build.rex.storage.coalesce;
 
 import build.bazel.remote.execution.v2.Digest;
 import build.rex.storage.BlobStore;
-import build.rex.storage.BlobWriter;
+import build.rex.storage.ForwardingBlobStore;
 import build.rex.storage.replication.PartlyAnsweredException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -22,8 +21,7 @@ import java.util.Set;
  * them together. Under many concurrent Action Cache hits each checking a few outputs, this turns
  * one call to the workers per hit into one per round trip. Reads and writes pass straight through.
  */
-public final class CoalescingBlobStore implements BlobStore {
-  private final BlobStore inner;
+public final class CoalescingBlobStore extends ForwardingBlobStore {
   private final int maxCallsInFlight;
   private final int maxDigestsPerCall;
   private final ArrayDeque<Ask> waiting = new ArrayDeque<>();
@@ -36,10 +34,10 @@ public final class CoalescingBlobStore implements BlobStore {
    * @param maxDigestsPerCall the most digests merged into one call (a caller asking for more goes alone)
    */
   public CoalescingBlobStore(BlobStore inner, int maxCallsInFlight, int maxDigestsPerCall) {
+    super(inner);
     if (maxCallsInFlight < 1 || maxDigestsPerCall < 1) {
       throw new IllegalArgumentException("limits must be positive, got " + maxCallsInFlight + " and " + maxDigestsPerCall);
     }
-    this.inner = inner;
     this.maxCallsInFlight = maxCallsInFlight;
     this.maxDigestsPerCall = maxDigestsPerCall;
   }
@@ -159,36 +157,5 @@ public final class CoalescingBlobStore implements BlobStore {
   /** How many callers wait for a slot; for tests that wait for callers to queue. */
   synchronized int queued() {
     return waiting.size();
-  }
-
-  @Override
-  public InputStream openRead(Digest digest, long offset) throws IOException {
-    return inner.openRead(digest, offset);
-  }
-
-  @Override
-  public BlobWriter newWriter(Digest digest) throws IOException {
-    return inner.newWriter(digest);
-  }
-
-  @Override
-  public com.google.protobuf.ByteString get(Digest digest) throws IOException {
-    return inner.get(digest);
-  }
-
-  @Override
-  public java.util.Map<Digest, com.google.protobuf.ByteString> getBatch(Collection<Digest> digests)
-      throws IOException {
-    return inner.getBatch(digests);
-  }
-
-  @Override
-  public java.util.Map<Digest, IOException> putBatch(java.util.Map<Digest, com.google.protobuf.ByteString> blobs) {
-    return inner.putBatch(blobs);
-  }
-
-  @Override
-  public void put(Digest digest, com.google.protobuf.ByteString data) throws IOException {
-    inner.put(digest, data);
   }
 }

@@ -9,6 +9,7 @@ import build.rex.storage.BlobStore;
 import build.rex.storage.BlobWriter;
 import build.rex.storage.DigestMismatchException;
 import build.rex.storage.Digests;
+import build.rex.storage.ForwardingBlobStore;
 import build.rex.storage.disk.DiskBlobStore;
 import build.rex.storage.disk.DiskStoreSettings;
 import com.google.protobuf.ByteString;
@@ -130,18 +131,12 @@ class CachingBlobStoreTest {
   }
 
   /** The store below, counting the reads that reach it. */
-  private static final class CountingReads implements BlobStore {
-    final BlobStore inner;
+  private static final class CountingReads extends ForwardingBlobStore {
     final AtomicInteger reads = new AtomicInteger();
     volatile Collection<Digest> lastBatch;
 
     CountingReads(BlobStore inner) {
-      this.inner = inner;
-    }
-
-    @Override
-    public Set<Digest> findMissing(Collection<Digest> digests) throws IOException {
-      return inner.findMissing(digests);
+      super(inner);
     }
 
     @Override
@@ -158,8 +153,9 @@ class CachingBlobStoreTest {
     }
 
     @Override
-    public BlobWriter newWriter(Digest digest) throws IOException {
-      return inner.newWriter(digest);
+    public ByteString get(Digest digest) throws IOException {
+      reads.incrementAndGet();
+      return inner.get(digest);
     }
   }
 }

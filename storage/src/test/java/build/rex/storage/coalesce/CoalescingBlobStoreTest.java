@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import build.bazel.remote.execution.v2.Digest;
 import build.rex.storage.BlobStore;
-import build.rex.storage.BlobWriter;
 import build.rex.storage.Digests;
+import build.rex.storage.ForwardingBlobStore;
 import build.rex.storage.RemoteStorageException;
 import build.rex.storage.disk.DiskBlobStore;
 import build.rex.storage.disk.DiskStoreSettings;
@@ -18,7 +18,6 @@ import com.google.protobuf.ByteString;
 import io.grpc.Context;
 import io.grpc.Status;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -187,15 +186,14 @@ class CoalescingBlobStoreTest {
   }
 
   /** A store whose findMissing calls wait for {@link #open}, record what they were asked and may fail. */
-  private static final class Gate implements BlobStore {
-    final BlobStore inner;
+  private static final class Gate extends ForwardingBlobStore {
     final CountDownLatch open = new CountDownLatch(1);
     private final List<Collection<Digest>> asked = new CopyOnWriteArrayList<>();
     private volatile Function<Collection<Digest>, IOException> failure = digests -> null;
     volatile boolean sawCancelled;
 
     Gate(BlobStore inner) {
-      this.inner = inner;
+      super(inner);
     }
 
     void failWith(Function<Collection<Digest>, IOException> failure) {
@@ -230,16 +228,6 @@ class CoalescingBlobStoreTest {
         throw fail;
       }
       return inner.findMissing(digests);
-    }
-
-    @Override
-    public InputStream openRead(Digest digest, long offset) throws IOException {
-      return inner.openRead(digest, offset);
-    }
-
-    @Override
-    public BlobWriter newWriter(Digest digest) throws IOException {
-      return inner.newWriter(digest);
     }
   }
 }

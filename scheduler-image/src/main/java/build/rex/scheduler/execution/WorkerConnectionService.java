@@ -1,8 +1,9 @@
 package build.rex.scheduler.execution;
 
-import build.bazel.remote.execution.v2.ExecuteResponse;
+import build.bazel.remote.execution.v2.ActionResult;
 import build.rex.scheduler.cluster.WorkerStream;
 import build.rex.storage.ac.ActionCache;
+import build.rex.storage.ac.ActionKey;
 import build.rex.storage.ac.InMemoryActionCache;
 import build.rex.v1.SchedulerMessage;
 import build.rex.v1.WorkerMessage;
@@ -16,9 +17,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The scheduler's end of the worker protocol. A successful result (unless the action says
- * do_not_cache) is in the Action Cache before the job completes, so the client's next lookup
- * finds it: workers store it with the entry's owners themselves and the scheduler only
- * remembers it; when a worker could not (or is older), the scheduler stores it.
+ * do_not_cache) is in this scheduler's Action Cache memory before the job completes, so the
+ * client's next lookup finds it: workers store the durable copies with the entry's owners right
+ * after reporting, and the scheduler only remembers it; when a worker could not (it sends
+ * ResultNotCached) or is older, the scheduler stores it.
  */
 public final class WorkerConnectionService extends WorkerServiceGrpc.WorkerServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(WorkerConnectionService.class);
@@ -74,22 +76,32 @@ public final class WorkerConnectionService extends WorkerServiceGrpc.WorkerServi
               resultWriters.execute(() -> store(job));
             }
           }
+          case RESULT_NOT_CACHED -> {
+            var failed = message.getResultNotCached();
+            resultWriters.execute(() -> store(new ActionKey(failed.getInstanceName(), failed.getActionDigest()),
+                failed.getResult(), failed.getOperation()));
+          }
           case HEARTBEAT -> dispatcher.heartbeat(workerId, message.getHeartbeat());
           default -> log.warn("worker {} sent an empty message", workerId);
         }
       }
 
-      /** Caches a successful result the worker did not store before the job completes. */
+      /** Caches a successful result an older worker did not store, before the job completes. */
       private void store(Job job) {
-        ExecuteResponse response = job.pendingResult;
         try {
-          if (ActionCache.mayCache(job.action, response)) {
-            actionCache.put(job.key, response.getResult());
+          if (ActionCache.mayCache(job.action, job.pendingResult)) {
+            store(job.key, job.pendingResult.getResult(), job.name);
           }
-        } catch (IOException | RuntimeException e) {
-          log.warn("could not cache the result of {}: {}", job.key, e.toString());
         } finally {
           dispatcher.resultStored(job);
+        }
+      }
+
+      private void store(ActionKey key, ActionResult result, String operation) {
+        try {
+          actionCache.put(key, result);
+        } catch (IOException | RuntimeException e) {
+          log.warn("could not cache the result of {} ({}): {}", operation, key, e.toString());
         }
       }
 

@@ -11,6 +11,7 @@ import build.rex.v1.Executor;
 import build.rex.v1.ExecutorFree;
 import build.rex.v1.ExecutorTaken;
 import build.rex.v1.Heartbeat;
+import build.rex.v1.ResultNotCached;
 import build.rex.v1.RunningAction;
 import build.rex.v1.WorkerMessage;
 import java.time.Duration;
@@ -37,6 +38,8 @@ public final class ExecutorPool implements AutoCloseable {
   private final BiConsumer<SchedulerConnection, WorkerMessage> broadcast;
   private final ExecutorService threads;
   private final Map<String, Running> busy = new HashMap<>();
+  /** Results reported and still being written to the Action Cache. */
+  private int resultsToStore;
   /** The highest attempt each scheduler has offered on its current stream (see Heartbeat). */
   private final Map<SchedulerConnection, Long> lastOffered = new HashMap<>();
   private boolean draining;
@@ -50,7 +53,9 @@ public final class ExecutorPool implements AutoCloseable {
     this.executors = List.copyOf(executors);
     this.runner = runner;
     this.broadcast = broadcast;
-    this.threads = Executors.newFixedThreadPool(Math.max(1, executors.size()), DaemonThreads.named("executor"));
+    // An executor's next action may start while its last result is still being stored: at most
+    // two threads per executor.
+    this.threads = Executors.newCachedThreadPool(DaemonThreads.named("executor"));
   }
 
   public List<Executor> executors() {
@@ -129,22 +134,40 @@ public final class ExecutorPool implements AutoCloseable {
   private void run(Assignment assignment, Running running) {
     String executor = assignment.getExecutorId();
     boolean freeAgain;
+    ExecuteResponse response = null;
     try {
       running.from().send(WorkerMessage.newBuilder().setStarted(ActionStarted.newBuilder()
           .setOperation(assignment.getOperation()).setAttempt(assignment.getAttempt())).build());
-      ExecuteResponse response = runner.run(assignment, offered(executor), running.command());
+      response = runner.run(assignment, offered(executor), running.command());
+      // The client's answer goes first; the Action Cache write follows (see ActionFinished).
       running.from().send(WorkerMessage.newBuilder().setFinished(ActionFinished.newBuilder()
           .setOperation(assignment.getOperation()).setExecutorId(executor).setAttempt(assignment.getAttempt())
-          .setResponse(response).setCacheHandled(results.store(assignment, response))).build());
+          .setResponse(response).setCacheHandled(true)).build());
     } finally {
+      // Only after the finished message: a heartbeat between the two would say the attempt is lost.
       synchronized (this) {
         busy.remove(executor);
         freeAgain = !draining;
+        if (response != null) {
+          resultsToStore++;
+        }
         notifyAll();
       }
     }
     if (freeAgain) {
       broadcast.accept(null, free(executor));
+    }
+    try {
+      if (!results.store(assignment, response)) {
+        running.from().send(WorkerMessage.newBuilder().setResultNotCached(ResultNotCached.newBuilder()
+            .setInstanceName(assignment.getInstanceName()).setActionDigest(assignment.getActionDigest())
+            .setResult(response.getResult()).setOperation(assignment.getOperation())).build());
+      }
+    } finally {
+      synchronized (this) {
+        resultsToStore--;
+        notifyAll();
+      }
     }
   }
 
@@ -181,10 +204,10 @@ public final class ExecutorPool implements AutoCloseable {
     free.forEach(id -> broadcast.accept(null, free(id)));
   }
 
-  /** Waits up to {@code timeout} for running actions to finish; true when none is left. */
+  /** Waits up to {@code timeout} for running actions to finish and their results to be stored; true when none is left. */
   public synchronized boolean awaitIdle(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (!busy.isEmpty()) {
+    while (!busy.isEmpty() || resultsToStore > 0) {
       long left = deadline - System.nanoTime();
       if (left <= 0) {
         return false;

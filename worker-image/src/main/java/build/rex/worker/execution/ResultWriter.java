@@ -23,7 +23,7 @@ final class ResultWriter {
 
   /**
    * True when the Action Cache needs nothing more: the result is stored, or is not one to cache.
-   * False when storing failed; the scheduler then tries itself.
+   * False when storing failed; the scheduler is then asked to store it (ResultNotCached).
    */
   boolean store(Assignment assignment, ExecuteResponse response) {
     if (!ActionCache.mayCache(assignment.getAction(), response)) {
@@ -33,7 +33,7 @@ final class ResultWriter {
       cluster.put(new ActionKey(assignment.getInstanceName(), assignment.getActionDigest()), response.getResult());
       return true;
     } catch (IOException | RuntimeException e) {
-      log.warn("could not cache the result of {} (the scheduler will try): {}", assignment.getOperation(), e.toString());
+      log.warn("could not cache the result of {} (the scheduler is asked to): {}", assignment.getOperation(), e.toString());
       return false;
     }
   }

@@ -74,7 +74,7 @@ public final class SchedulerConfig extends ServerConfig {
      * them again (an Action and its Command at Execute, outputs many clients fetch) costs no call
      * to a worker (0: none kept). Blobs up to a sixteenth of it, at most 1 MiB, are kept.
      */
-    public ByteSize memoryCacheSize = ByteSize.parse("32Mi");
+    public ByteSize memoryCacheSize = ByteSize.parse("16Mi");
   }
 
   /** The Action Cache front. */

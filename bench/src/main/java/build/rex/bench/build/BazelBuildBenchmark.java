@@ -68,7 +68,9 @@ public final class BazelBuildBenchmark {
         try (BuildServer server = system.equals("reference") ? reference.start(data, port, settings.jobs())
             : new RexLocalServer(system, settings.repo(), data, port, system.equals("rex") ? 0 : settings.jobs())) {
           figure(system + " first cold").add(cold(bazel, workspace, server));
+          double cpuBefore = server.cpuSeconds();
           figure(system + " cold").add(cold(bazel, workspace, server));
+          figure(system + " cpu").add(server.cpuSeconds() - cpuBefore);
           BazelClient.Build warm = bazel.cleanBuild(server.remoteFlag());
           if (warm.count("remote") > 0) {
             throw new IllegalStateException(server.name() + ": the warm rebuild executed " + warm.count("remote")
@@ -102,6 +104,10 @@ public final class BazelBuildBenchmark {
         "later cold build, reference", figure("reference cold"), "");
     table.add("cold " + remote + ", rex defaults", "s", figure("rex cold"), "local Bazel, no remote",
         figure("local cold"), "");
+    table.add("server CPU in a cold build, rex defaults", "s", figure("rex cpu"), "reference server",
+        figure("reference cpu"), "");
+    table.add("server CPU in a cold build, rex with " + settings.jobs() + " executors", "s", figure("rex-equal cpu"),
+        "reference server", figure("reference cpu"), "");
     table.add("peak RSS, rex scheduler", "MiB", figure("rex rss scheduler"), "reference server",
         figure("reference rss server"), "<= 256 MiB");
     table.add("peak RSS, rex worker", "MiB", figure("rex rss worker"), "reference server",

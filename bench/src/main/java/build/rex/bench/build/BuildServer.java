@@ -13,7 +13,7 @@ import java.util.function.Predicate;
 
 /**
  * A remote execution server under benchmark, running as its own processes: the Bazel flag that
- * points at it, and the peak memory of each of its server processes.
+ * points at it, and the peak memory and CPU time of each of its server processes.
  */
 public interface BuildServer extends AutoCloseable {
   String name();
@@ -21,8 +21,27 @@ public interface BuildServer extends AutoCloseable {
   /** The Bazel flag that sends every action here, e.g. {@code --remote_executor=grpc://127.0.0.1:8980}. */
   String remoteFlag();
 
+  /** The server's own processes (not the actions they run), by role. */
+  java.util.Map<String, ProcessHandle> processes();
+
   /** Peak resident memory (VmHWM) in MiB of each server process, by role. */
-  java.util.Map<String, Double> peakRssMiB() throws IOException;
+  default java.util.Map<String, Double> peakRssMiB() throws IOException {
+    java.util.Map<String, Double> peaks = new java.util.LinkedHashMap<>();
+    for (var process : processes().entrySet()) {
+      peaks.put(process.getKey(), peakRssMiB(process.getValue()));
+    }
+    return peaks;
+  }
+
+  /**
+   * CPU seconds (user and system) the server's processes have used so far; the actions they
+   * spawn count for themselves, not here. On 2 cores, what a server spends is taken from the
+   * compilers.
+   */
+  default double cpuSeconds() {
+    return processes().values().stream()
+        .mapToDouble(p -> p.info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(0.0)).sum();
+  }
 
   @Override
   void close() throws Exception;

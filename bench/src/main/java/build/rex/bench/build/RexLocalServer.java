@@ -42,17 +42,17 @@ final class RexLocalServer implements BuildServer {
   }
 
   @Override
-  public Map<String, Double> peakRssMiB() throws IOException {
-    Map<String, Double> peaks = new LinkedHashMap<>();
+  public Map<String, ProcessHandle> processes() {
+    Map<String, ProcessHandle> processes = new LinkedHashMap<>();
     for (ProcessHandle child : launcher.descendants().toList()) {
       String commandLine = child.info().commandLine().orElse("");
       for (String role : List.of("scheduler", "worker")) {
         if (commandLine.contains("rex-" + role + ".jar")) {
-          peaks.merge(role, BuildServer.peakRssMiB(child), Double::sum);
+          processes.put(role, child);
         }
       }
     }
-    return peaks;
+    return processes;
   }
 
   @Override

@@ -10,7 +10,9 @@ import java.util.Set;
 
 /**
  * A layer that passes every call to the store below; a layer that changes some calls extends it
- * and overrides only those (batch calls included, so the store below keeps its own batching).
+ * and overrides only those. The batch and whole-blob calls go below too (so the store below
+ * keeps its own batching): a layer that changes reads or writes must override them as well,
+ * which is why the verifying layer implements BlobStore itself.
  */
 public abstract class ForwardingBlobStore implements BlobStore {
   protected final BlobStore inner;

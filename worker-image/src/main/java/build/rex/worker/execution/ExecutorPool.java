@@ -135,6 +135,7 @@ public final class ExecutorPool implements AutoCloseable {
     String executor = assignment.getExecutorId();
     boolean freeAgain;
     ExecuteResponse response = null;
+    boolean reported = false;
     try {
       running.from().send(WorkerMessage.newBuilder().setStarted(ActionStarted.newBuilder()
           .setOperation(assignment.getOperation()).setAttempt(assignment.getAttempt())).build());
@@ -143,21 +144,22 @@ public final class ExecutorPool implements AutoCloseable {
       running.from().send(WorkerMessage.newBuilder().setFinished(ActionFinished.newBuilder()
           .setOperation(assignment.getOperation()).setExecutorId(executor).setAttempt(assignment.getAttempt())
           .setResponse(response).setCacheHandled(true)).build());
+      reported = true;
     } finally {
       // Only after the finished message: a heartbeat between the two would say the attempt is lost.
       synchronized (this) {
         busy.remove(executor);
         freeAgain = !draining;
-        if (response != null) {
+        if (reported) {
           resultsToStore++;
         }
         notifyAll();
       }
     }
-    if (freeAgain) {
-      broadcast.accept(null, free(executor));
-    }
     try {
+      if (freeAgain) {
+        broadcast.accept(null, free(executor));
+      }
       if (!results.store(assignment, response)) {
         running.from().send(WorkerMessage.newBuilder().setResultNotCached(ResultNotCached.newBuilder()
             .setInstanceName(assignment.getInstanceName()).setActionDigest(assignment.getActionDigest())

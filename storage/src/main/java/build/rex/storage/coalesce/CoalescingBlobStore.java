@@ -109,22 +109,26 @@ public final class CoalescingBlobStore extends ForwardingBlobStore {
     Set<Digest> merged = new LinkedHashSet<>();
     batch.forEach(ask -> merged.addAll(ask.digests));
     Set<Digest> missing = null;
-    IOException failure = null;
+    // Whatever ends the call (an Error too), every caller in it is answered and its slot freed,
+    // or they would wait forever.
+    IOException failure = new IOException("FindMissing ended without an answer");
     try {
       missing = io.grpc.Context.current().fork().call(() -> inner.findMissing(merged));
+      failure = null;
     } catch (IOException e) {
       failure = e;
     } catch (RuntimeException e) {
       failure = new IOException("FindMissing failed: " + e, e);
     } catch (Exception e) {
       failure = new IOException(e);
-    }
-    synchronized (this) {
-      for (Ask ask : batch) {
-        settle(ask, missing, failure);
+    } finally {
+      synchronized (this) {
+        for (Ask ask : batch) {
+          settle(ask, missing, failure);
+        }
+        inFlight--;
+        notifyAll();
       }
-      inFlight--;
-      notifyAll();
     }
   }
 

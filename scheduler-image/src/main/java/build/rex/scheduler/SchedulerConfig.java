@@ -75,6 +75,14 @@ public final class SchedulerConfig extends ServerConfig {
      * to a worker (0: none kept). Blobs up to a sixteenth of it, at most 1 MiB, are kept.
      */
     public ByteSize memoryCacheSize = ByteSize.parse("16Mi");
+    /**
+     * How long a worker's answer that it holds a blob is trusted (0: always ask): completeness
+     * checks of Action Cache hits and Execute's check of inputs just uploaded or found present
+     * then cost no call to a worker. Keep it well under the workers' storage.minLifetimeSeconds.
+     */
+    public int existenceCacheSeconds = 10;
+    /** The most blobs whose presence is remembered (about 200 bytes of memory each). */
+    public int existenceCacheEntries = 50_000;
   }
 
   /** The Action Cache front. */
@@ -182,6 +190,10 @@ public final class SchedulerConfig extends ServerConfig {
     Validated.require(cas.uploadIdleTimeoutSeconds > 0, "cas.uploadIdleTimeoutSeconds", "must be positive");
     Validated.require(cas.memoryCacheSize != null && cas.memoryCacheSize.bytes() >= 0, "cas.memoryCacheSize",
         "must not be negative");
+    Validated.require(cas.existenceCacheSeconds >= 0 && cas.existenceCacheSeconds <= 60, "cas.existenceCacheSeconds",
+        "must be from 0 to 60 (workers keep blobs used within their minimum lifetime, 300 s by default), got "
+            + cas.existenceCacheSeconds);
+    Validated.require(cas.existenceCacheEntries > 0, "cas.existenceCacheEntries", "must be positive");
     Validated.require(actionCache != null, "actionCache", "must be set");
     Validated.require(actionCache.memoryEntries >= 0, "actionCache.memoryEntries", "must not be negative");
     Validated.require(backup != null, "backup", "must be set");

@@ -96,7 +96,7 @@ public final class SchedulerServer extends ServerProcess {
     dispatcher = new Dispatcher(new PlatformMatcher(Set.copyOf(config.execution.numericProperties),
         Set.copyOf(config.execution.ignoredProperties)), executionSettings, () -> advertised, sweeper, publisher,
         WorkerRegistry.Settings.of(config.cas.replicas, Duration.ofSeconds(config.execution.workerLostAfterSeconds)),
-        storage::update, Dispatcher.Observer.both(new ExecutionMetrics(metrics), new ExecutionTracing(tracing.tracer())));
+        stores::update, Dispatcher.Observer.both(new ExecutionMetrics(metrics), new ExecutionTracing(tracing.tracer())));
     registry = dispatcher.workers();
     OperationWatchdog watchdog = new OperationWatchdog(dispatcher, metrics);
     every(sweeper, 1, dispatcher::sweep);

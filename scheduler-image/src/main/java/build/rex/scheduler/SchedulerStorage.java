@@ -7,6 +7,7 @@ import build.rex.storage.ac.ActionCache;
 import build.rex.storage.ac.CompletenessCheckingActionCache;
 import build.rex.storage.ac.InMemoryActionCache;
 import build.rex.storage.cache.CachingBlobStore;
+import build.rex.storage.cache.ExistenceCachingBlobStore;
 import build.rex.storage.coalesce.CoalescingBlobStore;
 import build.rex.storage.replication.ClusterStorage;
 import build.rex.storage.replication.RateLimiter;
@@ -15,11 +16,15 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * The scheduler's storage, composed from its configuration in this one place:
  * <pre>
- * CAS:          Caching( [BackedUp( ] Replicating( GrpcBlobStore(worker) ... ) [, S3 )] )
+ * CAS:          Caching( [ExistenceCaching( ] [BackedUp( ] Replicating( GrpcBlobStore(worker) ... ) [, S3 )] [ )] )
  * Action Cache: CompletenessChecking( InMemory( [BackedUp( ] Replicating( GrpcActionCache(worker) ... ) [, S3 )] ),
  *                                     Coalescing( CAS ) )
  * </pre>
@@ -34,6 +39,8 @@ final class SchedulerStorage implements AutoCloseable {
   /** What clients and Execute read: an entry only when every blob it names is in the CAS. */
   final ActionCache actionCache;
   private final ObjectStorageBackup backup;
+  /** Which blobs the workers confirmed lately; null when cas.existenceCacheSeconds is 0. */
+  private final ExistenceCachingBlobStore confirmedBlobs;
   /**
    * Completeness checks merged while this many run: concurrent hits then cost a call to the
    * workers per round trip, not one each; more than one, so a slow owner holds up only some.
@@ -44,10 +51,11 @@ final class SchedulerStorage implements AutoCloseable {
   /** The largest blob kept in memory: larger reads stream through. */
   private static final long MAX_CACHED_BLOB = 1 << 20;
 
-  private SchedulerStorage(ClusterStorage cluster, ObjectStorageBackup backup, BlobStore cas,
-      InMemoryActionCache recentResults) {
+  private SchedulerStorage(ClusterStorage cluster, ObjectStorageBackup backup, ExistenceCachingBlobStore confirmedBlobs,
+      BlobStore cas, InMemoryActionCache recentResults) {
     this.cluster = cluster;
     this.backup = backup;
+    this.confirmedBlobs = confirmedBlobs;
     this.cas = cas;
     this.recentResults = recentResults;
     this.actionCache = new CompletenessCheckingActionCache(recentResults,
@@ -71,6 +79,16 @@ final class SchedulerStorage implements AutoCloseable {
       cas = backup.cas();
       durable = backup.actionCache();
     }
+    ExistenceCachingBlobStore confirmedBlobs = null;
+    if (config.cas.existenceCacheSeconds > 0) {
+      confirmedBlobs = new ExistenceCachingBlobStore(cas, Duration.ofSeconds(config.cas.existenceCacheSeconds),
+          config.cas.existenceCacheEntries, System::nanoTime);
+      FunctionCounter.builder("rex.cas.existence.hits", confirmedBlobs, ExistenceCachingBlobStore::hits)
+          .description("Digests found present without asking the workers (cas.existenceCacheSeconds)").register(metrics);
+      FunctionCounter.builder("rex.cas.existence.misses", confirmedBlobs, ExistenceCachingBlobStore::misses)
+          .description("Digests whose presence was asked of the workers").register(metrics);
+      cas = confirmedBlobs;
+    }
     CachingBlobStore recentBlobs = new CachingBlobStore(cas, config.cas.memoryCacheSize.bytes(),
         Math.min(MAX_CACHED_BLOB, config.cas.memoryCacheSize.bytes() / 16));
     FunctionCounter.builder("rex.cas.memory.hits", recentBlobs, CachingBlobStore::hits)
@@ -82,7 +100,21 @@ final class SchedulerStorage implements AutoCloseable {
     cas = recentBlobs;
     Gauge.builder("rex.cas.repairs.pending", cluster.repairer(), Repairer::pending).register(metrics);
     FunctionCounter.builder("rex.cas.repairs", cluster.repairer(), Repairer::repaired).register(metrics);
-    return new SchedulerStorage(cluster, backup, cas, new InMemoryActionCache(durable, config.actionCache.memoryEntries));
+    return new SchedulerStorage(cluster, backup, confirmedBlobs, cas,
+        new InMemoryActionCache(durable, config.actionCache.memoryEntries));
+  }
+
+  /**
+   * Takes the workers' new membership. A worker that left may have held the only copy of some
+   * blobs, so what they confirmed before is asked again.
+   */
+  void update(List<ClusterStorage.Member> members, int replicas) {
+    Set<String> staying = members.stream().map(ClusterStorage.Member::id).collect(Collectors.toSet());
+    boolean someoneLeft = cluster.members().stream().anyMatch(m -> !staying.contains(m.id()));
+    cluster.update(members, replicas);
+    if (someoneLeft && confirmedBlobs != null) {
+      confirmedBlobs.forgetAll();
+    }
   }
 
   @Override

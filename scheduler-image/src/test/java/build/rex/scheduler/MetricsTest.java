@@ -113,6 +113,9 @@ class MetricsTest {
     assertTrue(value(scheduler, "rex_cas_memory_hits_total") > 0, "Execute read the Action it was just sent from memory");
     assertTrue(value(scheduler, "rex_cas_memory_bytes") > 0);
     value(scheduler, "rex_cas_memory_misses_total");
+    assertTrue(value(scheduler, "rex_cas_existence_misses_total") > 0, "the first check of the result asked the worker");
+    assertTrue(value(scheduler, "rex_cas_existence_hits_total") > 0,
+        "the GetActionResult right after the cached Execute found its outputs confirmed");
     assertTrue(value(scheduler, "jvm_threads_live_threads") > 0);
   }
 

@@ -4,6 +4,7 @@ import build.bazel.remote.execution.v2.Digest;
 import build.rex.storage.BlobStore;
 import build.rex.storage.BlobWriter;
 import build.rex.storage.ForwardingBlobStore;
+import build.rex.storage.ForwardingBlobWriter;
 import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.io.InputStream;
@@ -150,19 +151,18 @@ public final class CachingBlobStore extends ForwardingBlobStore {
   }
 
   /** An upload whose bytes are kept once the store below has committed them. */
-  private final class KeepingWriter implements BlobWriter {
+  private final class KeepingWriter extends ForwardingBlobWriter {
     private final Digest digest;
-    private final BlobWriter upload;
     private ByteString received = ByteString.EMPTY;
 
     KeepingWriter(Digest digest, BlobWriter upload) {
+      super(upload);
       this.digest = digest;
-      this.upload = upload;
     }
 
     @Override
     public void write(ByteString data) throws IOException {
-      upload.write(data);
+      inner.write(data);
       // Bounded by the digest's size, which keeps() held to maxBlobBytes; more fails the commit.
       if (received.size() + (long) data.size() <= digest.getSizeBytes()) {
         received = received.concat(data);
@@ -170,29 +170,9 @@ public final class CachingBlobStore extends ForwardingBlobStore {
     }
 
     @Override
-    public long committedSize() {
-      return upload.committedSize();
-    }
-
-    @Override
-    public boolean isComplete() {
-      return upload.isComplete();
-    }
-
-    @Override
     public void commit() throws IOException {
-      upload.commit();
+      inner.commit();
       keep(digest, received);
-    }
-
-    @Override
-    public void onFailure(java.util.function.Consumer<IOException> callback) {
-      upload.onFailure(callback);
-    }
-
-    @Override
-    public void close() throws IOException {
-      upload.close();
     }
   }
 }

@@ -78,7 +78,15 @@ public final class GrpcBlobStore implements BlobStore {
   @Override
   public Map<Digest, ByteString> getBatch(Collection<Digest> digests) throws IOException {
     Map<Digest, ByteString> found = new HashMap<>();
-    for (List<Digest> group : groupBySize(digests, d -> d.getSizeBytes())) {
+    List<Digest> nonEmpty = new ArrayList<>(digests.size());
+    for (Digest digest : digests) {
+      if (Digests.isEmpty(digest)) {
+        found.put(digest, ByteString.EMPTY); // always present, never asked for (an empty input root, say)
+      } else {
+        nonEmpty.add(digest);
+      }
+    }
+    for (List<Digest> group : groupBySize(nonEmpty, d -> d.getSizeBytes())) {
       if (group.size() == 1 && group.get(0).getSizeBytes() > MAX_BATCH_BYTES) {
         try {
           found.put(group.get(0), get(group.get(0)));

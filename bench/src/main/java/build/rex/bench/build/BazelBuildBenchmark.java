@@ -69,8 +69,11 @@ public final class BazelBuildBenchmark {
             : new RexLocalServer(system, settings.repo(), data, port, system.equals("rex") ? 0 : settings.jobs())) {
           figure(system + " first cold").add(cold(bazel, workspace, server));
           double cpuBefore = server.cpuSeconds();
+          Map<BuildServer.ThreadKind, Double> threadsBefore = server.cpuSecondsByThreadKind();
           figure(system + " cold").add(cold(bazel, workspace, server));
           figure(system + " cpu").add(server.cpuSeconds() - cpuBefore);
+          server.cpuSecondsByThreadKind().forEach((kind, seconds) ->
+              figure(system + " cpu " + kind).add(seconds - threadsBefore.getOrDefault(kind, 0.0)));
           BazelClient.Build warm = bazel.cleanBuild(server.remoteFlag());
           if (warm.count("remote") > 0) {
             throw new IllegalStateException(server.name() + ": the warm rebuild executed " + warm.count("remote")
@@ -108,6 +111,10 @@ public final class BazelBuildBenchmark {
         figure("reference cpu"), "");
     table.add("server CPU in a cold build, rex with " + settings.jobs() + " executors", "s", figure("rex-equal cpu"),
         "reference server", figure("reference cpu"), "");
+    for (BuildServer.ThreadKind kind : BuildServer.ThreadKind.values()) {
+      table.add("  of it in " + kind.name().toLowerCase(java.util.Locale.ROOT) + " threads, rex defaults", "s",
+          figure("rex cpu " + kind), "reference server", figure("reference cpu " + kind), "");
+    }
     table.add("peak RSS, rex scheduler", "MiB", figure("rex rss scheduler"), "reference server",
         figure("reference rss server"), "<= 256 MiB");
     table.add("peak RSS, rex worker", "MiB", figure("rex rss worker"), "reference server",

@@ -43,6 +43,60 @@ public interface BuildServer extends AutoCloseable {
         .mapToDouble(p -> p.info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(0.0)).sum();
   }
 
+  /** What kinds of threads a JVM's CPU goes to, told apart by their names. */
+  enum ThreadKind {
+    JIT("C1 CompilerThre", "C2 CompilerThre"),
+    GC("GC Thread", "VM Thread", "G1 ", "Service Thread"),
+    NETWORK("grpc-nio-worker", "grpc-default-wo", "epoll", "nioEventLoop"),
+    OTHER();
+
+    private final List<String> prefixes;
+
+    ThreadKind(String... prefixes) {
+      this.prefixes = List.of(prefixes);
+    }
+
+    static ThreadKind of(String threadName) {
+      for (ThreadKind kind : values()) {
+        if (kind.prefixes.stream().anyMatch(threadName::startsWith)) {
+          return kind;
+        }
+      }
+      return OTHER;
+    }
+  }
+
+  /**
+   * CPU seconds of the server's live threads so far, by kind, from /proc (threads that ended
+   * are not counted, so this is a breakdown, not a total). Tells how much of a JVM's CPU is its
+   * own upkeep (compiling, collecting) rather than serving.
+   */
+  default java.util.Map<ThreadKind, Double> cpuSecondsByThreadKind() {
+    java.util.Map<ThreadKind, Double> seconds = new java.util.EnumMap<>(ThreadKind.class);
+    for (ThreadKind kind : ThreadKind.values()) {
+      seconds.put(kind, 0.0);
+    }
+    for (ProcessHandle process : processes().values()) {
+      try (var tasks = Files.list(Path.of("/proc/" + process.pid() + "/task"))) {
+        for (Path task : tasks.toList()) {
+          try {
+            String stat = Files.readString(task.resolve("stat"));
+            // The name is inside the parentheses; utime and stime are the 12th and 13th fields after them.
+            String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            double ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+            seconds.merge(ThreadKind.of(name), ticks / 100.0, Double::sum); // USER_HZ is 100 on Linux
+          } catch (IOException | RuntimeException threadEnded) {
+            // it ended while we looked
+          }
+        }
+      } catch (IOException processEnded) {
+        // nothing to count
+      }
+    }
+    return seconds;
+  }
+
   @Override
   void close() throws Exception;
 

@@ -78,7 +78,8 @@ public final class SchedulerConfig extends ServerConfig {
     /**
      * How long a worker's answer that it holds a blob is trusted (0: always ask): completeness
      * checks of Action Cache hits and Execute's check of inputs just uploaded or found present
-     * then cost no call to a worker. Keep it well under the workers' storage.minLifetimeSeconds.
+     * then cost no call to a worker; clients' FindMissingBlobs always asks. Keep it well under the
+     * workers' storage.minLifetimeSeconds.
      */
     public int existenceCacheSeconds = 10;
     /** The most blobs whose presence is remembered (about 200 bytes of memory each). */

@@ -7,7 +7,9 @@ import build.rex.storage.ac.ActionCache;
 import build.rex.storage.ac.CompletenessCheckingActionCache;
 import build.rex.storage.ac.InMemoryActionCache;
 import build.rex.storage.cache.CachingBlobStore;
+import build.rex.storage.cache.ConfirmedBlobs;
 import build.rex.storage.cache.ExistenceCachingBlobStore;
+import build.rex.storage.cache.ExistenceRecordingBlobStore;
 import build.rex.storage.coalesce.CoalescingBlobStore;
 import build.rex.storage.replication.ClusterStorage;
 import build.rex.storage.replication.RateLimiter;
@@ -24,23 +26,30 @@ import java.util.stream.Collectors;
 /**
  * The scheduler's storage, composed from its configuration in this one place:
  * <pre>
- * CAS:          Caching( [ExistenceCaching( ] [BackedUp( ] Replicating( GrpcBlobStore(worker) ... ) [, S3 )] [ )] )
+ * CAS:          Caching( ExistenceRecording( [BackedUp( ] Replicating( GrpcBlobStore(worker) ... ) [, S3 )] ) )
+ * checks:       ExistenceCaching( Coalescing( CAS ) )         (both existence layers share one ConfirmedBlobs)
  * Action Cache: CompletenessChecking( InMemory( [BackedUp( ] Replicating( GrpcActionCache(worker) ... ) [, S3 )] ),
- *                                     Coalescing( CAS ) )
+ *                                     checks )
  * </pre>
  * The scheduler keeps no blobs itself: the workers it is told about hold them.
  */
 final class SchedulerStorage implements AutoCloseable {
   /** The workers' storage, as the membership last announced it. */
   final ClusterStorage cluster;
+  /** What clients read and write: presence always asked of the workers. */
   final BlobStore cas;
+  /**
+   * The same blobs, for this scheduler's own checks (Execute's inputs, hits' completeness):
+   * presence the workers confirmed within cas.existenceCacheSeconds is not asked again.
+   */
+  final BlobStore checks;
   /** Results this scheduler stored or read lately, in front of the workers' Action Cache. */
   final InMemoryActionCache recentResults;
   /** What clients and Execute read: an entry only when every blob it names is in the CAS. */
   final ActionCache actionCache;
   private final ObjectStorageBackup backup;
   /** Which blobs the workers confirmed lately; null when cas.existenceCacheSeconds is 0. */
-  private final ExistenceCachingBlobStore confirmedBlobs;
+  private final ConfirmedBlobs confirmedBlobs;
   /**
    * Completeness checks merged while this many run: concurrent hits then cost a call to the
    * workers per round trip, not one each; more than one, so a slow owner holds up only some.
@@ -51,15 +60,16 @@ final class SchedulerStorage implements AutoCloseable {
   /** The largest blob kept in memory: larger reads stream through. */
   private static final long MAX_CACHED_BLOB = 1 << 20;
 
-  private SchedulerStorage(ClusterStorage cluster, ObjectStorageBackup backup, ExistenceCachingBlobStore confirmedBlobs,
+  private SchedulerStorage(ClusterStorage cluster, ObjectStorageBackup backup, ConfirmedBlobs confirmedBlobs,
       BlobStore cas, InMemoryActionCache recentResults) {
     this.cluster = cluster;
     this.backup = backup;
     this.confirmedBlobs = confirmedBlobs;
     this.cas = cas;
+    BlobStore merged = new CoalescingBlobStore(cas, CHECKS_IN_FLIGHT, DIGESTS_PER_CHECK_CALL);
+    this.checks = confirmedBlobs == null ? merged : new ExistenceCachingBlobStore(merged, confirmedBlobs);
     this.recentResults = recentResults;
-    this.actionCache = new CompletenessCheckingActionCache(recentResults,
-        new CoalescingBlobStore(cas, CHECKS_IN_FLIGHT, DIGESTS_PER_CHECK_CALL));
+    this.actionCache = new CompletenessCheckingActionCache(recentResults, checks);
   }
 
   static SchedulerStorage open(SchedulerConfig config, PeerChannels workerChannels, MeterRegistry metrics)
@@ -79,15 +89,16 @@ final class SchedulerStorage implements AutoCloseable {
       cas = backup.cas();
       durable = backup.actionCache();
     }
-    ExistenceCachingBlobStore confirmedBlobs = null;
+    ConfirmedBlobs confirmedBlobs = null;
     if (config.cas.existenceCacheSeconds > 0) {
-      confirmedBlobs = new ExistenceCachingBlobStore(cas, Duration.ofSeconds(config.cas.existenceCacheSeconds),
+      confirmedBlobs = new ConfirmedBlobs(Duration.ofSeconds(config.cas.existenceCacheSeconds),
           config.cas.existenceCacheEntries, System::nanoTime);
-      FunctionCounter.builder("rex.cas.existence.hits", confirmedBlobs, ExistenceCachingBlobStore::hits)
-          .description("Digests found present without asking the workers (cas.existenceCacheSeconds)").register(metrics);
-      FunctionCounter.builder("rex.cas.existence.misses", confirmedBlobs, ExistenceCachingBlobStore::misses)
-          .description("Digests whose presence was asked of the workers").register(metrics);
-      cas = confirmedBlobs;
+      FunctionCounter.builder("rex.cas.existence.hits", confirmedBlobs, ConfirmedBlobs::hits)
+          .description("Digests this scheduler's checks found present without asking the workers"
+              + " (cas.existenceCacheSeconds)").register(metrics);
+      FunctionCounter.builder("rex.cas.existence.misses", confirmedBlobs, ConfirmedBlobs::misses)
+          .description("Digests whose presence this scheduler's checks asked of the workers").register(metrics);
+      cas = new ExistenceRecordingBlobStore(cas, confirmedBlobs);
     }
     CachingBlobStore recentBlobs = new CachingBlobStore(cas, config.cas.memoryCacheSize.bytes(),
         Math.min(MAX_CACHED_BLOB, config.cas.memoryCacheSize.bytes() / 16));

@@ -25,108 +25,89 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/**
+ * The two existence layers as the scheduler composes them: clients' calls through the recording
+ * layer (always answered below), the scheduler's own checks through the caching layer over it.
+ */
 class ExistenceCachingBlobStoreTest {
   private static final Duration TTL = Duration.ofSeconds(10);
   @TempDir Path dir;
   private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
   private DiskBlobStore disk;
   private CountingPresence below;
-  private ExistenceCachingBlobStore cache;
+  private ExistenceRecordingBlobStore clients;
+  private ExistenceCachingBlobStore checks;
 
   @BeforeEach
   void setUp() throws IOException {
     disk = DiskBlobStore.open(dir, new DiskStoreSettings(1 << 30, 0.5, 0.9, false));
     below = new CountingPresence(disk);
-    cache = new ExistenceCachingBlobStore(below, TTL, 1000, nanos::get);
+    ConfirmedBlobs confirmed = new ConfirmedBlobs(TTL, 1000, nanos::get);
+    clients = new ExistenceRecordingBlobStore(below, confirmed);
+    checks = new ExistenceCachingBlobStore(clients, confirmed);
   }
 
   @Test
-  void blobsFoundPresentAreNotAskedForAgainWithinTheTimeToLive() throws IOException {
+  void checksAskBelowOnlyForWhatWasNotConfirmedWithinTheTimeToLive() throws IOException {
     Digest present = stored("present");
     Digest absent = Digests.of(blob("absent"));
 
-    assertEquals(Set.of(absent), cache.findMissing(List.of(present, absent)));
+    assertEquals(Set.of(absent), checks.findMissing(List.of(present, absent)));
     nanos.addAndGet(TTL.toNanos() - 1);
-    assertEquals(Set.of(absent), cache.findMissing(List.of(present, absent)));
+    assertEquals(Set.of(absent), checks.findMissing(List.of(present, absent)));
+    nanos.addAndGet(1);
+    assertEquals(Set.of(), checks.findMissing(List.of(present)));
 
-    assertEquals(List.of(List.of(present, absent), List.of(absent)), below.asked,
-        "the absent blob is asked for each time, the present one once");
-    assertEquals(1, cache.hits());
+    assertEquals(List.of(List.of(present, absent), List.of(absent), List.of(present)), below.asked,
+        "the absent blob is asked for each time, the present one again once its confirmation expired");
   }
 
   @Test
-  void aConfirmationExpiresAndIsAskedForAgain() throws IOException {
-    Digest present = stored("present");
-    cache.findMissing(List.of(present));
-    nanos.addAndGet(TTL.toNanos());
+  void clientsAreAlwaysAnsweredBelowSoTheySeeAnEvictionAtOnce() throws IOException {
+    Digest blob = stored("evicted right after");
+    assertEquals(Set.of(), clients.findMissing(List.of(blob)));
+    disk.isolate(blob, "gone, as an eviction under a full disk would leave it");
 
-    assertEquals(Set.of(), cache.findMissing(List.of(present)));
-
-    assertEquals(List.of(List.of(present), List.of(present)), below.asked);
+    assertEquals(Set.of(blob), clients.findMissing(List.of(blob)));
+    assertEquals(Set.of(blob), checks.findMissing(List.of(blob)), "the client's answer told the checks too");
   }
 
   @Test
-  void whatWasWrittenThroughItCountsAsConfirmed() throws IOException {
+  void whatClientsWroteCountsAsConfirmedForTheChecks() throws IOException {
     ByteString put = blob("put"), streamed = blob("streamed"), batched = blob("batched");
-    cache.put(Digests.of(put), put);
-    try (BlobWriter writer = cache.newWriter(Digests.of(streamed))) {
+    clients.put(Digests.of(put), put);
+    try (BlobWriter writer = clients.newWriter(Digests.of(streamed))) {
       writer.write(streamed);
       writer.commit();
     }
-    assertEquals(Map.of(), cache.putBatch(Map.of(Digests.of(batched), batched)));
+    assertEquals(Map.of(), clients.putBatch(Map.of(Digests.of(batched), batched)));
 
-    assertEquals(Set.of(), cache.findMissing(List.of(Digests.of(put), Digests.of(streamed), Digests.of(batched))));
+    assertEquals(Set.of(), checks.findMissing(List.of(Digests.of(put), Digests.of(streamed), Digests.of(batched))));
     assertEquals(List.of(), below.asked, "nothing was asked below");
   }
 
   @Test
   void anUploadThatIsNotCommittedConfirmsNothing() throws IOException {
     ByteString data = blob("abandoned");
-    try (BlobWriter writer = cache.newWriter(Digests.of(data))) {
+    try (BlobWriter writer = clients.newWriter(Digests.of(data))) {
       writer.write(data);
     }
 
-    assertEquals(Set.of(Digests.of(data)), cache.findMissing(List.of(Digests.of(data))));
+    assertEquals(Set.of(Digests.of(data)), checks.findMissing(List.of(Digests.of(data))));
   }
 
   @Test
   void aReadThatFindsTheBlobGoneForgetsItsConfirmation() throws IOException {
-    Digest once = stored("evicted later");
-    Digest other = stored("evicted too");
-    cache.findMissing(List.of(once, other));
+    Digest once = stored("read singly");
+    Digest other = stored("read in a batch");
+    checks.findMissing(List.of(once, other));
     disk.isolate(once, "gone, as an eviction would leave it");
     disk.isolate(other, "gone too");
 
-    assertThrows(BlobNotFoundException.class, () -> cache.get(once));
-    assertEquals(Map.of(), cache.getBatch(List.of(other)));
+    assertThrows(BlobNotFoundException.class, () -> checks.get(once));
+    assertEquals(Map.of(), checks.getBatch(List.of(other)));
 
-    assertEquals(Set.of(once, other), cache.findMissing(List.of(once, other)), "both asked below again");
-  }
-
-  @Test
-  void forgetAllTrustsNothingRememberedBefore() throws IOException {
-    Digest present = stored("present");
-    cache.findMissing(List.of(present));
-
-    cache.forgetAll();
-    cache.findMissing(List.of(present));
-
-    assertEquals(List.of(List.of(present), List.of(present)), below.asked);
-  }
-
-  @Test
-  void theOldestConfirmationsMakeRoomForNewOnes() throws IOException {
-    ExistenceCachingBlobStore small = new ExistenceCachingBlobStore(below, TTL, 2, nanos::get);
-    Digest a = stored("a"), b = stored("b"), c = stored("c");
-    small.findMissing(List.of(a));
-    small.findMissing(List.of(b));
-    small.findMissing(List.of(c));
-    below.asked.clear();
-
-    small.findMissing(List.of(a, b, c));
-
-    assertEquals(2, small.size());
-    assertEquals(List.of(List.of(a)), below.asked, "only the oldest was forgotten");
+    assertEquals(Set.of(once, other), checks.findMissing(List.of(once, other)), "both asked below again");
   }
 
   private Digest stored(String text) throws IOException {

@@ -337,6 +337,34 @@ class StorageProtocolTest {
     }
   }
 
+  /** Calls of one method the worker has served so far, from its metrics. */
+  private double workerCalls(String method) throws Exception {
+    String scrape = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + stack.worker.adminPort() + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    java.util.regex.Matcher calls = java.util.regex.Pattern.compile("(?m)^rex_grpc_server_requests_total\\{code=\"OK\","
+        + "method=\"" + java.util.regex.Pattern.quote(method) + "\"} ([0-9.eE+-]+)$").matcher(scrape);
+    return calls.find() ? Double.parseDouble(calls.group(1)) : 0;
+  }
+
+  @Test
+  void aWholeSmallBlobInOneRequestReachesTheWorkerAsOneBatchWriteWithNoPresenceCheck() throws Exception {
+    ByteString data = randomBytes(10_000, 8);
+    String findMissing = "build.bazel.remote.execution.v2.ContentAddressableStorage/FindMissingBlobs";
+    String batchUpdate = "build.bazel.remote.execution.v2.ContentAddressableStorage/BatchUpdateBlobs";
+    String write = "google.bytestream.ByteStream/Write";
+    double checksBefore = workerCalls(findMissing), batchesBefore = workerCalls(batchUpdate), writesBefore = workerCalls(write);
+
+    assertEquals(data.size(), upload("blobs/" + Digests.toString(Digests.of(data)), data, true));
+    assertEquals(data.size(), upload("blobs/" + Digests.toString(Digests.of(data)), data, true), "again: already stored");
+
+    assertEquals(data, read("blobs/" + Digests.toString(Digests.of(data)), 0, 0));
+    // A call is counted once the worker's side of it has closed, which may come just after the scheduler has its answer.
+    Await.holds("both uploads reached the worker as batch writes", () -> workerCalls(batchUpdate) == batchesBefore + 2);
+    assertEquals(checksBefore, workerCalls(findMissing), "no presence check before either upload");
+    assertEquals(writesBefore, workerCalls(write), "no stream was opened to the worker");
+  }
+
   @Test
   void uploadsWithTheWrongOffsetOrContentAreRejected() {
     ByteString data = randomBytes(1000, 5);

@@ -26,8 +26,8 @@ import java.util.stream.Collectors;
 /**
  * The scheduler's storage, composed from its configuration in this one place:
  * <pre>
- * CAS:          Caching( ExistenceRecording( [BackedUp( ] Replicating( GrpcBlobStore(worker) ... ) [, S3 )] ) )
- * checks:       ExistenceCaching( Coalescing( CAS ) )         (both existence layers share one ConfirmedBlobs)
+ * CAS:          Caching( ExistenceRecording( Coalescing( [BackedUp( ] Replicating( GrpcBlobStore(worker) ... ) [, S3 )] ) ) )
+ * checks:       ExistenceCaching( CAS )         (both existence layers share one ConfirmedBlobs)
  * Action Cache: CompletenessChecking( InMemory( [BackedUp( ] Replicating( GrpcActionCache(worker) ... ) [, S3 )] ),
  *                                     checks )
  * </pre>
@@ -51,10 +51,11 @@ final class SchedulerStorage implements AutoCloseable {
   /** Which blobs the workers confirmed lately; null when cas.existenceCacheSeconds is 0. */
   private final ConfirmedBlobs confirmedBlobs;
   /**
-   * Completeness checks merged while this many run: concurrent hits then cost a call to the
-   * workers per round trip, not one each; more than one, so a slow owner holds up only some.
+   * Presence checks (clients' and completeness checks of hits) and small writes are merged while
+   * this many of each run: concurrent callers then cost a call to the workers per round trip, not
+   * one each; more than one, so a slow owner holds up only some.
    */
-  private static final int CHECKS_IN_FLIGHT = 2;
+  private static final int CALLS_IN_FLIGHT = 2;
   /** As many digests as one FindMissingBlobs to a worker carries. */
   private static final int DIGESTS_PER_CHECK_CALL = 10_000;
   /** The largest blob kept in memory: larger reads stream through. */
@@ -66,8 +67,7 @@ final class SchedulerStorage implements AutoCloseable {
     this.backup = backup;
     this.confirmedBlobs = confirmedBlobs;
     this.cas = cas;
-    BlobStore merged = new CoalescingBlobStore(cas, CHECKS_IN_FLIGHT, DIGESTS_PER_CHECK_CALL);
-    this.checks = confirmedBlobs == null ? merged : new ExistenceCachingBlobStore(merged, confirmedBlobs);
+    this.checks = confirmedBlobs == null ? cas : new ExistenceCachingBlobStore(cas, confirmedBlobs);
     this.recentResults = recentResults;
     this.actionCache = new CompletenessCheckingActionCache(recentResults, checks);
   }
@@ -89,6 +89,7 @@ final class SchedulerStorage implements AutoCloseable {
       cas = backup.cas();
       durable = backup.actionCache();
     }
+    cas = new CoalescingBlobStore(cas, CALLS_IN_FLIGHT, DIGESTS_PER_CHECK_CALL);
     ConfirmedBlobs confirmedBlobs = null;
     if (config.cas.existenceCacheSeconds > 0) {
       confirmedBlobs = new ConfirmedBlobs(Duration.ofSeconds(config.cas.existenceCacheSeconds),

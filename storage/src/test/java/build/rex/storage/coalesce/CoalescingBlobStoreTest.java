@@ -160,6 +160,40 @@ class CoalescingBlobStoreTest {
   }
 
   @Test
+  void writesThatArriveDuringAWriteGoBelowTogetherAndEachCallerLearnsOnlyItsOwnFailures() throws Exception {
+    CoalescingBlobStore store = new CoalescingBlobStore(gate, 1, 100);
+    ByteString first = ByteString.copyFromUtf8("written first");
+    Future<java.util.Map<Digest, IOException>> blocker = callers.submit(() -> store.putBatch(java.util.Map.of(Digests.of(first), first)));
+    gate.awaitWrites(1);
+
+    List<ByteString> later = new ArrayList<>();
+    List<Future<java.util.Map<Digest, IOException>>> answers = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      ByteString blob = ByteString.copyFromUtf8("written later " + i);
+      later.add(blob);
+      answers.add(callers.submit(() -> store.putBatch(java.util.Map.of(Digests.of(blob), blob))));
+    }
+    Digest lie = Digests.of(ByteString.copyFromUtf8("what the bytes should have been"));
+    Future<java.util.Map<Digest, IOException>> mismatched = callers.submit(() ->
+        store.putBatch(java.util.Map.of(lie, ByteString.copyFromUtf8("other bytes"))));
+    awaitQueued(store::queuedWrites, 5);
+    gate.open.countDown();
+
+    assertEquals(java.util.Map.of(), blocker.get(30, TimeUnit.SECONDS));
+    for (Future<java.util.Map<Digest, IOException>> answer : answers) {
+      assertEquals(java.util.Map.of(), answer.get(30, TimeUnit.SECONDS));
+    }
+    java.util.Map<Digest, IOException> failed = mismatched.get(30, TimeUnit.SECONDS);
+    assertEquals(Set.of(lie), failed.keySet());
+    assertTrue(failed.get(lie) instanceof build.rex.storage.DigestMismatchException, failed.toString());
+    assertEquals(2, store.writeCalls(), "the five who waited were written in one call");
+    assertEquals(5, gate.written().get(1).size());
+    for (ByteString blob : later) {
+      assertEquals(blob, disk.get(Digests.of(blob)));
+    }
+  }
+
+  @Test
   void askingForNothingCallsNothing() throws IOException {
     CoalescingBlobStore store = new CoalescingBlobStore(gate, 1, 100);
     assertEquals(Set.of(), store.findMissing(List.of()));
@@ -178,9 +212,13 @@ class CoalescingBlobStoreTest {
   }
 
   private static void awaitQueued(CoalescingBlobStore store, int callers) throws InterruptedException {
+    awaitQueued(store::queued, callers);
+  }
+
+  private static void awaitQueued(java.util.function.IntSupplier queued, int callers) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (store.queued() < callers) {
-      assertTrue(System.nanoTime() < deadline, "only " + store.queued() + " callers queued");
+    while (queued.getAsInt() < callers) {
+      assertTrue(System.nanoTime() < deadline, "only " + queued.getAsInt() + " callers queued");
       Thread.sleep(5);
     }
   }
@@ -189,6 +227,7 @@ class CoalescingBlobStoreTest {
   private static final class Gate extends ForwardingBlobStore {
     final CountDownLatch open = new CountDownLatch(1);
     private final List<Collection<Digest>> asked = new CopyOnWriteArrayList<>();
+    private final List<Set<Digest>> written = new CopyOnWriteArrayList<>();
     private volatile Function<Collection<Digest>, IOException> failure = digests -> null;
     volatile boolean sawCancelled;
 
@@ -205,11 +244,29 @@ class CoalescingBlobStoreTest {
     }
 
     void awaitCalls(int calls) throws InterruptedException {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (asked.size() < calls) {
-        assertTrue(System.nanoTime() < deadline, "only " + asked.size() + " calls arrived");
-        Thread.sleep(5);
+      awaitQueued(asked::size, calls);
+    }
+
+    List<Set<Digest>> written() {
+      return written;
+    }
+
+    void awaitWrites(int calls) throws InterruptedException {
+      awaitQueued(written::size, calls);
+    }
+
+    @Override
+    public java.util.Map<Digest, IOException> putBatch(java.util.Map<Digest, ByteString> blobs) {
+      written.add(Set.copyOf(blobs.keySet()));
+      try {
+        if (!open.await(30, TimeUnit.SECONDS)) {
+          throw new IllegalStateException("the test never opened the gate");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
       }
+      return inner.putBatch(blobs);
     }
 
     @Override

@@ -4,6 +4,7 @@ import build.bazel.remote.execution.v2.Digest;
 import build.rex.storage.BlobNotFoundException;
 import build.rex.storage.BlobStore;
 import build.rex.storage.BlobWriter;
+import build.rex.storage.ForwardingBlobWriter;
 import build.rex.storage.Digests;
 import build.rex.storage.replication.BlobCopier;
 import com.google.protobuf.ByteString;
@@ -105,37 +106,11 @@ public final class BackedUpBlobStore implements BlobStore, AutoCloseable {
 
   @Override
   public BlobWriter newWriter(Digest digest) throws IOException {
-    BlobWriter writer = primary.newWriter(digest);
-    return new BlobWriter() {
-      @Override
-      public void write(ByteString data) throws IOException {
-        writer.write(data);
-      }
-
-      @Override
-      public long committedSize() {
-        return writer.committedSize();
-      }
-
-      @Override
-      public boolean isComplete() {
-        return writer.isComplete();
-      }
-
+    return new ForwardingBlobWriter(primary.newWriter(digest)) {
       @Override
       public void commit() throws IOException {
-        writer.commit();
+        inner.commit();
         backUp(digest);
-      }
-
-      @Override
-      public void onFailure(java.util.function.Consumer<IOException> callback) {
-        writer.onFailure(callback);
-      }
-
-      @Override
-      public void close() throws IOException {
-        writer.close();
       }
     };
   }

@@ -119,4 +119,35 @@ class ReplicatedStorageTest {
       }
     }
   }
+
+  @Test
+  void aLostWorkerMakesTheSchedulerAskAgainForBlobsItHadConfirmed() throws Exception {
+    try (LocalStack stack = new LocalStack(dataDir, 64 << 20, 3, 0, 2, config -> config.cas.existenceCacheSeconds = 60)) {
+      ByteString output = ByteString.copyFromUtf8("an output the lost worker may have held");
+      ContentAddressableStorageGrpc.newBlockingStub(stack.channel).batchUpdateBlobs(BatchUpdateBlobsRequest.newBuilder()
+          .addRequests(BatchUpdateBlobsRequest.Request.newBuilder().setDigest(Digests.of(output)).setData(output)).build());
+      Digest action = Digests.of(ByteString.copyFromUtf8("the action"));
+      var ac = ActionCacheGrpc.newBlockingStub(stack.channel);
+      ac.updateActionResult(UpdateActionResultRequest.newBuilder().setActionDigest(action)
+          .setActionResult(ActionResult.newBuilder().addOutputFiles(build.bazel.remote.execution.v2.OutputFile.newBuilder()
+              .setPath("out").setDigest(Digests.of(output)))).build());
+      GetActionResultRequest lookup = GetActionResultRequest.newBuilder().setActionDigest(action).build();
+      String misses = "rex_cas_existence_misses_total";
+      int admin = stack.scheduler.adminPort();
+
+      ac.getActionResult(lookup);
+      double before = AdminMetrics.value(admin, misses);
+      ac.getActionResult(lookup);
+      assertEquals(before, AdminMetrics.value(admin, misses), "the upload's confirmation answered the hit's check");
+
+      WorkerServer lost = stack.workers.remove(2);
+      lost.close();
+      stack.awaitRegistered(2);
+      // The membership changes just after the registry forgets the worker: look until it has.
+      Await.holds("a hit's check asks the workers again once a worker left", () -> {
+        ac.getActionResult(lookup);
+        return AdminMetrics.value(admin, misses) > before;
+      });
+    }
+  }
 }

@@ -339,12 +339,8 @@ class StorageProtocolTest {
 
   /** Calls of one method the worker has served so far, from its metrics. */
   private double workerCalls(String method) throws Exception {
-    String scrape = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-        java.net.URI.create("http://127.0.0.1:" + stack.worker.adminPort() + "/metrics")).build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-    java.util.regex.Matcher calls = java.util.regex.Pattern.compile("(?m)^rex_grpc_server_requests_total\\{code=\"OK\","
-        + "method=\"" + java.util.regex.Pattern.quote(method) + "\"} ([0-9.eE+-]+)$").matcher(scrape);
-    return calls.find() ? Double.parseDouble(calls.group(1)) : 0;
+    return AdminMetrics.value(stack.worker.adminPort(),
+        "rex_grpc_server_requests_total{code=\"OK\",method=\"" + method + "\"}");
   }
 
   @Test

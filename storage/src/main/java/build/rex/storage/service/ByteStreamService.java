@@ -133,8 +133,9 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase i
         return;
       }
       try {
-        if (session == null && isWholeSmallBlob(request)) {
-          storeWhole(request);
+        Digest whole = session == null ? wholeSmallBlob(request) : null;
+        if (whole != null) {
+          storeWhole(whole, request.getData());
           return;
         }
         if (session == null) {
@@ -181,23 +182,24 @@ public final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase i
     }
 
     /**
-     * A first request that carries a whole small blob (how Bazel sends most of its uploads): it
-     * is stored as one batch write, which the store below takes in one call (and skips if it
-     * holds the blob already), with no session and no check of presence before it.
+     * The digest of the blob a first request carries whole, when it is small (how Bazel sends most
+     * of its uploads), else null. Such a blob is stored as one batch write, which the store below
+     * takes in one call (and skips if it holds the blob already), with no session and no check of
+     * presence before it.
      */
-    private boolean isWholeSmallBlob(WriteRequest request) throws InvalidArgumentException {
+    private Digest wholeSmallBlob(WriteRequest request) throws InvalidArgumentException {
       if (!request.getFinishWrite() || request.getWriteOffset() != 0 || request.getResourceName().isEmpty()
           || sessions.get(request.getResourceName()) != null) {
-        return false;
+        return null;
       }
       BlobResourceName name = BlobResourceName.parseWrite(request.getResourceName());
-      return !name.isCompressed() && request.getData().size() == name.digest().getSizeBytes()
+      boolean whole = !name.isCompressed() && request.getData().size() == name.digest().getSizeBytes()
           && !Batches.streamed(name.digest().getSizeBytes());
+      return whole ? name.digest() : null;
     }
 
-    private void storeWhole(WriteRequest request) throws InvalidArgumentException, IOException {
-      Digest digest = BlobResourceName.parseWrite(request.getResourceName()).digest();
-      IOException failed = store.putBatch(Map.of(digest, request.getData())).get(digest);
+    private void storeWhole(Digest digest, com.google.protobuf.ByteString data) throws IOException {
+      IOException failed = store.putBatch(Map.of(digest, data)).get(digest);
       if (failed != null) {
         throw failed;
       }

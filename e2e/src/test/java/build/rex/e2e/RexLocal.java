@@ -3,7 +3,6 @@ package build.rex.e2e;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -158,37 +157,8 @@ final class RexLocal implements AutoCloseable {
     return sum;
   }
 
-  /**
-   * A port whose neighbours (the admin, worker and internal ports follow it) are free too, below
-   * the kernel's ephemeral range: a port in that range that is free now can be taken a moment
-   * later by any outgoing connection on the machine (one run lost a scheduler's admin port so).
-   */
+  /** A port whose neighbours (the admin, worker and internal ports follow it) are free too. */
   static int freePortBlock() throws IOException {
-    int below = ephemeralRangeStart();
-    for (int attempt = 0; attempt < 50; attempt++) {
-      int base = 10000 + (int) (Math.random() * (below - 10000 - 100));
-      if (java.util.stream.IntStream.rangeClosed(base, base + 90).allMatch(RexLocal::isFree)) {
-        return base;
-      }
-    }
-    throw new IOException("no free block of ports found below " + below);
-  }
-
-  /** The first port the kernel hands to outgoing connections (Linux's default: 32768). */
-  private static int ephemeralRangeStart() {
-    try {
-      String range = java.nio.file.Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
-      return Math.max(20000, Integer.parseInt(range.split("\\s+")[0]));
-    } catch (IOException | RuntimeException e) {
-      return 32768;
-    }
-  }
-
-  private static boolean isFree(int port) {
-    try (ServerSocket socket = new ServerSocket(port)) {
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
+    return build.rex.server.FreePorts.block(91);
   }
 }

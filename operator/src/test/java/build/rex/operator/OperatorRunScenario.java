@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -47,10 +46,7 @@ public final class OperatorRunScenario {
               context: {cluster: mock, user: developer, namespace: default}
           current-context: mock
           """.formatted(kube.client.getMasterUrl()));
-      int adminPort;
-      try (ServerSocket socket = new ServerSocket(0)) {
-        adminPort = socket.getLocalPort();
-      }
+      int adminPort = build.rex.server.FreePorts.block(1);
       Path config = dir.resolve("operator.yaml");
       Files.writeString(config, "admin:\n  host: 127.0.0.1\n  port: " + adminPort + "\n");
       Path log = dir.resolve("operator.log");

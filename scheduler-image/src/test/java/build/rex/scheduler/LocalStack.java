@@ -25,7 +25,7 @@ final class LocalStack implements AutoCloseable {
   private final int replicas;
   private final java.util.function.Consumer<SchedulerConfig> customize;
   private final java.util.function.Consumer<WorkerConfig> customizeWorkers;
-  /** Chosen up front, so that a restarted scheduler is found again at the same address. */
+  /** Chosen up front (below the ephemeral range), so that a restarted scheduler is found again at the same address. */
   private final int schedulerPort;
   private final int internalPort;
   private final LocalCertificates certificates;
@@ -71,10 +71,11 @@ final class LocalStack implements AutoCloseable {
     this.casBytes = casBytes;
     this.workerCount = workerCount;
     this.executorsPerWorker = executorsPerWorker;
-    try (java.net.ServerSocket probe = new java.net.ServerSocket(0);
-        java.net.ServerSocket internalProbe = new java.net.ServerSocket(0)) {
-      schedulerPort = probe.getLocalPort();
-      internalPort = internalProbe.getLocalPort();
+    int ports = build.rex.server.FreePorts.block(2 + workerCount);
+    schedulerPort = ports;
+    internalPort = ports + 1;
+    for (int i = 0; i < workerCount; i++) {
+      workerPorts.add(ports + 2 + i);
     }
     certificates = LocalCertificates.inFolder(dataDir.resolve("tls"));
     start();
@@ -100,9 +101,6 @@ final class LocalStack implements AutoCloseable {
     scheduler = new SchedulerServer(schedulerConfig);
     for (int i = 0; i < workerCount; i++) {
       workers.add(startWorker(i));
-      if (i == workerPorts.size()) {
-        workerPorts.add(workers.get(i).grpcPort());
-      }
     }
     worker = workers.get(0);
     awaitRegistered(workerCount);
@@ -113,7 +111,7 @@ final class LocalStack implements AutoCloseable {
   /** Starts worker {@code i} on its data folder (and its old port, as a StatefulSet pod keeps its name). */
   WorkerServer startWorker(int i) throws Exception {
     WorkerConfig workerConfig = new WorkerConfig();
-    workerConfig.grpc = new Endpoint("127.0.0.1", i < workerPorts.size() ? workerPorts.get(i) : 0);
+    workerConfig.grpc = new Endpoint("127.0.0.1", workerPorts.get(i));
     workerConfig.admin = new build.rex.server.AdminEndpoint("127.0.0.1", 0);
     workerConfig.storage.path = dataDir.resolve("worker-" + i).toString();
     workerConfig.storage.maxSize = ByteSize.ofBytes(casBytes);

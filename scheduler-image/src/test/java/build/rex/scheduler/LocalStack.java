@@ -25,13 +25,14 @@ final class LocalStack implements AutoCloseable {
   private final int replicas;
   private final java.util.function.Consumer<SchedulerConfig> customize;
   private final java.util.function.Consumer<WorkerConfig> customizeWorkers;
-  /** Chosen up front (below the ephemeral range), so that a restarted scheduler is found again at the same address. */
-  private final int schedulerPort;
-  private final int internalPort;
+  /**
+   * The first of the stack's ports, chosen up front (below the ephemeral range): the scheduler's,
+   * then its internal port, then one per worker. Restarts keep them, so a restarted scheduler is
+   * found at the same address, as a StatefulSet pod keeps its name.
+   */
+  private final int basePort;
   private final LocalCertificates certificates;
   final List<WorkerServer> workers = new ArrayList<>();
-  /** Ports stay the same across restarts, as a StatefulSet pod keeps its name. */
-  private final List<Integer> workerPorts = new ArrayList<>();
   WorkerServer worker;
   SchedulerServer scheduler;
   ManagedChannel channel;
@@ -71,12 +72,7 @@ final class LocalStack implements AutoCloseable {
     this.casBytes = casBytes;
     this.workerCount = workerCount;
     this.executorsPerWorker = executorsPerWorker;
-    int ports = build.rex.server.FreePorts.block(2 + workerCount);
-    schedulerPort = ports;
-    internalPort = ports + 1;
-    for (int i = 0; i < workerCount; i++) {
-      workerPorts.add(ports + 2 + i);
-    }
+    basePort = build.rex.server.FreePorts.block(2 + workerCount);
     certificates = LocalCertificates.inFolder(dataDir.resolve("tls"));
     start();
   }
@@ -84,14 +80,14 @@ final class LocalStack implements AutoCloseable {
   private void start() throws Exception {
     workers.clear();
     SchedulerConfig schedulerConfig = new SchedulerConfig();
-    schedulerConfig.grpc = new Endpoint("127.0.0.1", schedulerPort);
+    schedulerConfig.grpc = new Endpoint("127.0.0.1", basePort);
     // The client port is open on loopback unless a test says otherwise; the cluster's own
     // connections always use mutual TLS, as in production.
     schedulerConfig.tls.mode = "plaintext";
     schedulerConfig.auth.anonymous = List.of("read", "write", "execute");
-    schedulerConfig.cluster.grpc = new Endpoint("127.0.0.1", internalPort);
+    schedulerConfig.cluster.grpc = new Endpoint("127.0.0.1", internalPort());
     schedulerConfig.cluster.tls = certificates.internalTls();
-    schedulerConfig.cluster.schedulers.addresses = List.of("127.0.0.1:" + internalPort);
+    schedulerConfig.cluster.schedulers.addresses = List.of("127.0.0.1:" + internalPort());
     schedulerConfig.execution.defaultTimeoutSeconds = 300;
     schedulerConfig.execution.maxTimeoutSeconds = 600;
     schedulerConfig.admin = new build.rex.server.AdminEndpoint("127.0.0.1", 0);
@@ -108,17 +104,21 @@ final class LocalStack implements AutoCloseable {
         .maxInboundMessageSize(16 << 20).build();
   }
 
+  private int internalPort() {
+    return basePort + 1;
+  }
+
   /** Starts worker {@code i} on its data folder (and its old port, as a StatefulSet pod keeps its name). */
   WorkerServer startWorker(int i) throws Exception {
     WorkerConfig workerConfig = new WorkerConfig();
-    workerConfig.grpc = new Endpoint("127.0.0.1", workerPorts.get(i));
+    workerConfig.grpc = new Endpoint("127.0.0.1", basePort + 2 + i);
     workerConfig.admin = new build.rex.server.AdminEndpoint("127.0.0.1", 0);
     workerConfig.storage.path = dataDir.resolve("worker-" + i).toString();
     workerConfig.storage.maxSize = ByteSize.ofBytes(casBytes);
     workerConfig.storage.fsync = false;
     workerConfig.storage.recheckInputsAfterSeconds = 0; // the strict setting: every input checked on every use
     workerConfig.cluster.workerId = "worker-" + i;
-    workerConfig.cluster.schedulers.addresses = List.of("127.0.0.1:" + internalPort);
+    workerConfig.cluster.schedulers.addresses = List.of("127.0.0.1:" + internalPort());
     workerConfig.cluster.tls = certificates.internalTls();
     workerConfig.cluster.schedulers.refreshSeconds = 1;
     workerConfig.cluster.rereplicationDelaySeconds = 1;

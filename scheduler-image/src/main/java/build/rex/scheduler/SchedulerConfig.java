@@ -90,6 +90,11 @@ public final class SchedulerConfig extends ServerConfig {
   public static final class ActionCache {
     /** Entries kept in memory in front of the workers' durable copies. */
     public int memoryEntries = 100_000;
+    /**
+     * How long Execute takes a miss the workers answered (the client's GetActionResult just
+     * before) as its own instead of asking again; 0 always asks.
+     */
+    public int recentMissSeconds = 10;
     /** Whether clients may write results with UpdateActionResult. */
     public boolean allowClientUpdates = true;
   }
@@ -197,6 +202,8 @@ public final class SchedulerConfig extends ServerConfig {
     Validated.require(cas.existenceCacheEntries > 0, "cas.existenceCacheEntries", "must be positive");
     Validated.require(actionCache != null, "actionCache", "must be set");
     Validated.require(actionCache.memoryEntries >= 0, "actionCache.memoryEntries", "must not be negative");
+    Validated.require(actionCache.recentMissSeconds >= 0 && actionCache.recentMissSeconds <= 60,
+        "actionCache.recentMissSeconds", "must be from 0 to 60, got " + actionCache.recentMissSeconds);
     Validated.require(backup != null, "backup", "must be set");
     if (backup.enabled) {
       Validated.require(backup.bucket != null && !backup.bucket.isEmpty(), "backup.bucket", "must be set when backup is enabled");

@@ -122,7 +122,7 @@ public final class SchedulerServer extends ServerProcess {
     every(keeper, config.execution.touchQueuedInputsSeconds, new QueuedInputs(dispatcher, cas)::touch);
     CasSettings casSettings = new CasSettings(config.cas.maxBatchTotalSize.bytes(), CasSettings.DEFAULTS.maxTreePageSize());
     readyWhen(registry::settled);
-    ExecutionService execution = new ExecutionService(stores.checks, actionCache, dispatcher, executionSettings, peers);
+    ExecutionService execution = new ExecutionService(stores.checks, stores.executeLookups, dispatcher, executionSettings, peers);
     onDrain(execution::endClientStreams);
     OperationsService operations = new OperationsService(dispatcher, peers);
     serve(config.admin,

@@ -4,12 +4,14 @@ import build.rex.scheduler.cluster.ObjectStorageBackup;
 import build.rex.server.PeerChannels;
 import build.rex.storage.BlobStore;
 import build.rex.storage.ac.ActionCache;
+import build.rex.storage.ac.ActionKey;
 import build.rex.storage.ac.CompletenessCheckingActionCache;
 import build.rex.storage.ac.InMemoryActionCache;
 import build.rex.storage.cache.CachingBlobStore;
 import build.rex.storage.cache.ConfirmedBlobs;
 import build.rex.storage.cache.ExistenceCachingBlobStore;
 import build.rex.storage.cache.ExistenceRecordingBlobStore;
+import build.rex.storage.cache.RecentKeys;
 import build.rex.storage.coalesce.CoalescingBlobStore;
 import build.rex.storage.replication.ClusterStorage;
 import build.rex.storage.replication.RateLimiter;
@@ -30,6 +32,7 @@ import java.util.stream.Collectors;
  * checks:       ExistenceCaching( CAS )         (both existence layers share one ConfirmedBlobs)
  * Action Cache: CompletenessChecking( InMemory( [BackedUp( ] Replicating( GrpcActionCache(worker) ... ) [, S3 )] ),
  *                                     checks )
+ * Execute's:    CompletenessChecking( InMemory(...).trustingRecentMisses(), checks )   (the same InMemory)
  * </pre>
  * The scheduler keeps no blobs itself: the workers it is told about hold them.
  */
@@ -45,8 +48,13 @@ final class SchedulerStorage implements AutoCloseable {
   final BlobStore checks;
   /** Results this scheduler stored or read lately, in front of the workers' Action Cache. */
   final InMemoryActionCache recentResults;
-  /** What clients and Execute read: an entry only when every blob it names is in the CAS. */
+  /** What clients read: an entry only when every blob it names is in the CAS. */
   final ActionCache actionCache;
+  /**
+   * What Execute reads: the same, except that a miss the workers answered within
+   * actionCache.recentMissSeconds (the client's own GetActionResult, just before) is not asked again.
+   */
+  final ActionCache executeLookups;
   private final ObjectStorageBackup backup;
   /** Which blobs the workers confirmed lately; null when cas.existenceCacheSeconds is 0. */
   private final ConfirmedBlobs confirmedBlobs;
@@ -70,6 +78,7 @@ final class SchedulerStorage implements AutoCloseable {
     this.checks = confirmedBlobs == null ? cas : new ExistenceCachingBlobStore(cas, confirmedBlobs);
     this.recentResults = recentResults;
     this.actionCache = new CompletenessCheckingActionCache(recentResults, checks);
+    this.executeLookups = new CompletenessCheckingActionCache(recentResults.trustingRecentMisses(), checks);
   }
 
   static SchedulerStorage open(SchedulerConfig config, PeerChannels workerChannels, MeterRegistry metrics)
@@ -113,7 +122,20 @@ final class SchedulerStorage implements AutoCloseable {
     Gauge.builder("rex.cas.repairs.pending", cluster.repairer(), Repairer::pending).register(metrics);
     FunctionCounter.builder("rex.cas.repairs", cluster.repairer(), Repairer::repaired).register(metrics);
     return new SchedulerStorage(cluster, backup, confirmedBlobs, cas,
-        new InMemoryActionCache(durable, config.actionCache.memoryEntries));
+        new InMemoryActionCache(durable, config.actionCache.memoryEntries, recentMisses(config, metrics)));
+  }
+
+  /** Where the Action Cache's misses are remembered for Execute; null when actionCache.recentMissSeconds is 0. */
+  private static RecentKeys<ActionKey> recentMisses(SchedulerConfig config, MeterRegistry metrics) {
+    if (config.actionCache.recentMissSeconds == 0) {
+      return null;
+    }
+    RecentKeys<ActionKey> misses = new RecentKeys<>(Duration.ofSeconds(config.actionCache.recentMissSeconds),
+        Math.max(1, config.actionCache.memoryEntries), System::nanoTime);
+    FunctionCounter.builder("rex.action_cache.recent_misses.trusted", misses, RecentKeys::hits)
+        .description("Execute calls that took a miss the workers answered lately as their own, asking nothing"
+            + " (actionCache.recentMissSeconds)").register(metrics);
+    return misses;
   }
 
   /**

@@ -123,6 +123,44 @@ class ExecutionProtocolTest {
     assertEquals("INPUT\n", third.getResult().getOutputFiles(0).getContents().toStringUtf8());
   }
 
+  /** Action Cache lookups the worker has answered so far, hits and misses alike, from its metrics. */
+  private double workerCacheLookups() throws Exception {
+    String series = "rex_grpc_server_requests_total{code=\"%s\",method=\"build.bazel.remote.execution.v2.ActionCache/GetActionResult\"}";
+    return AdminMetrics.value(stack.worker.adminPort(), series.formatted("OK"))
+        + AdminMetrics.value(stack.worker.adminPort(), series.formatted("NOT_FOUND"));
+  }
+
+  private double trustedMisses() throws Exception {
+    return AdminMetrics.value(stack.scheduler.adminPort(), "rex_action_cache_recent_misses_trusted_total");
+  }
+
+  @Test
+  void anExecuteJustAfterItsGetActionResultMissedDoesNotLookAgain() throws Exception {
+    Action action = shellAction("echo looked up once > out/a", "out/a");
+    double lookupsBefore = workerCacheLookups();
+    StatusRuntimeException miss = assertThrows(StatusRuntimeException.class, () -> ActionCacheGrpc
+        .newBlockingStub(stack.channel).getActionResult(GetActionResultRequest.newBuilder()
+            .setActionDigest(Digests.of(action)).build()));
+    assertEquals(Status.Code.NOT_FOUND, miss.getStatus().getCode());
+
+    ExecuteResponse ran = response(last(execute(action, 0, false)));
+    assertEquals(0, ran.getResult().getExitCode());
+    assertFalse(ran.getCachedResult());
+    assertEquals(1, trustedMisses(), "Execute took the miss of the GetActionResult just before as its own");
+
+    Action unasked = shellAction("echo never looked up > out/b", "out/b");
+    assertFalse(response(last(execute(unasked, 0, false))).getCachedResult());
+    assertEquals(1, trustedMisses(), "an Execute with no lookup before it asks the workers");
+    // A call is counted once the worker's side of it has closed, which may come just after the scheduler has its answer.
+    Await.holds("the GetActionResult and the second Execute's lookup reached the worker",
+        () -> workerCacheLookups() >= lookupsBefore + 2);
+    assertEquals(lookupsBefore + 2, workerCacheLookups(), "the first Execute asked the worker nothing");
+
+    ExecuteResponse again = response(last(execute(action, 0, false)));
+    assertTrue(again.getCachedResult(), "the result stored since took the miss back");
+    assertEquals(ran.getResult(), again.getResult());
+  }
+
   @Test
   void failedActionsAreReturnedButNeverCached() throws Exception {
     Action action = shellAction("echo broken >&2; exit 3");

@@ -9,6 +9,7 @@ import build.bazel.remote.execution.v2.Directory;
 import build.bazel.remote.execution.v2.FileNode;
 import build.bazel.remote.execution.v2.Tree;
 import build.rex.storage.Digests;
+import build.rex.storage.cache.RecentKeys;
 import build.rex.storage.disk.DiskBlobStore;
 import build.rex.storage.disk.DiskStoreSettings;
 import com.google.protobuf.ByteString;
@@ -18,6 +19,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -90,6 +92,65 @@ class ActionCacheLayersTest {
     cache.put(new ActionKey("other", ACTION), result(4)); // pushes the first entry out of a 1-entry memory
     assertEquals(Optional.of(result(3)), cache.get(key));
     assertEquals(1, backingReads.get());
+  }
+
+  /** A durable cache that counts its reads. */
+  private static final class CountingCache implements ActionCache {
+    final Map<ActionKey, ActionResult> results = new HashMap<>();
+    int reads;
+
+    @Override
+    public synchronized Optional<ActionResult> get(ActionKey key) {
+      reads++;
+      return Optional.ofNullable(results.get(key));
+    }
+
+    @Override
+    public synchronized void put(ActionKey key, ActionResult result) {
+      results.put(key, result);
+    }
+  }
+
+  @Test
+  void aMissJustSeenIsTrustedOnlyByTheViewThatAsksForItAndOnlyUntilAResultIsKnown() throws Exception {
+    CountingCache durable = new CountingCache();
+    AtomicLong nanos = new AtomicLong(1_000_000_000L);
+    InMemoryActionCache cache = new InMemoryActionCache(durable, 1,
+        new RecentKeys<>(java.time.Duration.ofSeconds(10), 100, nanos::get));
+    ActionCache execute = cache.trustingRecentMisses();
+    ActionKey key = new ActionKey("", ACTION);
+
+    assertEquals(Optional.empty(), cache.get(key), "GetActionResult: a miss");
+    assertEquals(Optional.empty(), execute.get(key));
+    assertEquals(1, durable.reads, "Execute took the miss just seen as its own");
+    assertEquals(Optional.empty(), cache.get(key));
+    assertEquals(2, durable.reads, "the plain view always asks");
+
+    durable.results.put(key, result(0)); // stored by a worker this scheduler was not told of
+    nanos.addAndGet(9_999_999_999L);
+    assertEquals(Optional.empty(), execute.get(key), "still within the time to live");
+    nanos.addAndGet(1);
+    assertEquals(Optional.of(result(0)), execute.get(key), "expired: asked again");
+    assertEquals(3, durable.reads);
+
+    ActionKey told = new ActionKey("told", ACTION), stored = new ActionKey("stored", ACTION);
+    cache.get(told);
+    cache.get(stored);
+    durable.results.put(told, result(1)); // a worker stored the result and told the scheduler
+    cache.remember(told, result(1));
+    cache.put(stored, result(2)); // a client's UpdateActionResult; pushes "told" out of a 1-entry memory
+    assertEquals(5, durable.reads);
+    assertEquals(Optional.of(result(1)), execute.get(told), "the miss was taken back when the result was told");
+    assertEquals(6, durable.reads);
+    // Reading "told" pushed "stored" out of memory in turn.
+    assertEquals(Optional.of(result(2)), execute.get(stored), "the miss was taken back when the result was stored");
+    assertEquals(7, durable.reads);
+
+    CountingCache plain = new CountingCache();
+    ActionCache withoutMisses = new InMemoryActionCache(plain, 10).trustingRecentMisses();
+    withoutMisses.get(key);
+    withoutMisses.get(key);
+    assertEquals(2, plain.reads, "no time to live: every miss is asked again");
   }
 
   @Test

@@ -86,6 +86,14 @@ public final class DiskBlobStore implements BlobStore, Quarantine {
   private static final java.util.concurrent.ExecutorService SYNCS = java.util.concurrent.Executors.newFixedThreadPool(
       16, build.rex.storage.DaemonThreads.named("blob-sync"));
 
+  /**
+   * With storage.fsync, a blob being written is flushed behind this often: Linux starts writing
+   * dirty pages back only past its background threshold (a tenth of memory), so a large blob's
+   * bytes would otherwise all wait for the sync at commit instead of going to disk while the rest arrives.
+   */
+  static final long FLUSH_BEHIND_BYTES = 16 << 20;
+  private final AtomicLong flushesBehind = new AtomicLong();
+
   private DiskBlobStore(Path root, DiskStoreSettings settings, LongSupplier clock) {
     this.blobRoot = root.resolve("cas").resolve("sha256");
     this.tmpRoot = root.resolve("tmp");
@@ -564,6 +572,11 @@ public final class DiskBlobStore implements BlobStore, Quarantine {
     return index.size();
   }
 
+  /** Flushes started behind large writes (storage.fsync), so the sync at commit has less to do. */
+  public long flushesBehind() {
+    return flushesBehind.get();
+  }
+
   public long evictedBlobs() {
     return evictedBlobs.get();
   }
@@ -612,6 +625,9 @@ public final class DiskBlobStore implements BlobStore, Quarantine {
     private final FileChannel channel;
     private final MessageDigest hasher = Digests.newHasher();
     private long written;
+    private long unflushed;
+    /** The flush behind in progress, or null. */
+    private java.util.concurrent.Future<?> flushing;
     private String hash;
     private boolean committed;
     private boolean released;
@@ -638,6 +654,21 @@ public final class DiskBlobStore implements BlobStore, Quarantine {
         throw asFull(e);
       }
       written += data.size();
+      unflushed += data.size();
+      if (settings.fsync() && unflushed >= FLUSH_BEHIND_BYTES && (flushing == null || flushing.isDone())) {
+        unflushed = 0;
+        flushesBehind.incrementAndGet();
+        flushing = SYNCS.submit(this::flushBehind);
+      }
+    }
+
+    /** Puts what was written so far on the disk while more arrives; the sync at commit does the rest. */
+    private void flushBehind() {
+      try {
+        channel.force(false);
+      } catch (IOException e) {
+        // the file was closed meanwhile, or the disk failed: the sync at commit (if any) reports it
+      }
     }
 
     @Override

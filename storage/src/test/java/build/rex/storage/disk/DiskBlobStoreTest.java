@@ -82,6 +82,33 @@ class DiskBlobStoreTest {
     }
   }
 
+  /** Writes {@code data} in chunks of 1 MiB, as a ByteStream upload arrives, and commits it. */
+  private static void writeInChunks(DiskBlobStore store, ByteString data) throws Exception {
+    try (BlobWriter writer = store.newWriter(Digests.of(data))) {
+      for (int from = 0; from < data.size(); from += 1 << 20) {
+        writer.write(data.substring(from, Math.min(data.size(), from + (1 << 20))));
+      }
+      writer.commit();
+    }
+  }
+
+  @Test
+  void aLargeBlobIsFlushedBehindWhileItIsWrittenOnlyWhenItIsToBeSynced() throws Exception {
+    ByteString large = blob((int) (2.5 * DiskBlobStore.FLUSH_BEHIND_BYTES), 3);
+    DiskBlobStore synced = DiskBlobStore.open(root.resolve("synced"), new DiskStoreSettings(1 << 30, 0.5, 0.9, true));
+    writeInChunks(synced, large);
+    assertTrue(synced.flushesBehind() >= 1, "a flush started once the first " + DiskBlobStore.FLUSH_BEHIND_BYTES
+        + " bytes were written");
+    assertEquals(large, synced.get(Digests.of(large)));
+
+    DiskBlobStore unsynced = DiskBlobStore.open(root.resolve("unsynced"), new DiskStoreSettings(1 << 30, 0.5, 0.9, false));
+    writeInChunks(unsynced, large);
+    assertEquals(0, unsynced.flushesBehind(), "storage.fsync off: nothing is flushed");
+    long before = synced.flushesBehind();
+    writeInChunks(synced, blob((int) DiskBlobStore.FLUSH_BEHIND_BYTES - 1, 4));
+    assertEquals(before, synced.flushesBehind(), "a blob under the threshold starts none");
+  }
+
   @Test
   void theEmptyBlobIsAlwaysPresent() throws Exception {
     DiskBlobStore store = open(1 << 20);

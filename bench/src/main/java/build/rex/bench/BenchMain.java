@@ -74,6 +74,8 @@ public final class BenchMain {
     Samples sha = new Samples();
     Samples disk = new Samples();
     Samples spawns = new Samples();
+    Samples floorUp = new Samples();
+    Samples floorDown = new Samples();
     var reference = build.rex.bench.build.ReferenceServer.compile(Files.createDirectories(scratch.resolve("rw-classes")));
     for (int round = 0; round < rounds; round++) {
       System.err.printf("micro figures: round %d of %d%n", round + 1, rounds);
@@ -81,6 +83,9 @@ public final class BenchMain {
       sha.add(MachineLimits.sha256MiBps(pattern, blobBytes));
       disk.add(MachineLimits.fsyncedWriteMiBps(scratch, pattern, blobBytes));
       spawns.add(ExecutionBenchmark.spawnsPerSecond(1000, cores));
+      StorageBenchmark.Floor floor = StorageBenchmark.grpcFloor(pattern, blobBytes, StorageBenchmark.digestOf(pattern, blobBytes));
+      floorUp.add(floor.uploadMiBps());
+      floorDown.add(floor.downloadMiBps());
       for (boolean sandbox : new boolean[] {true, false}) {
         try (BenchCluster cluster = new BenchCluster(scratch.resolve("rex-" + round + "-" + sandbox), 3 * blobBytes,
             true, cores, sandbox); ReapiTarget rex = ReapiTarget.on("rex", cluster.scheduler.grpcPort())) {
@@ -107,12 +112,18 @@ public final class BenchMain {
     table.add("machine: SHA-256", "MiB/s", sha, null, null, "");
     table.add("machine: fsync'd disk write", "MiB/s", disk, null, null, "");
     table.add("machine: parallel ProcessBuilder spawns of true", "/s", spawns, null, null, "");
+    table.add("machine: one gRPC hop, no storage, upload " + size, "MiB/s", floorUp, "loopback TCP", tcp, "");
+    table.add("machine: one gRPC hop, no storage, download " + size, "MiB/s", floorDown, "loopback TCP", tcp, "");
     table.add("ByteStream upload " + size + " via scheduler", "MiB/s", micro.figure("rex upload"),
         "fsync'd disk write", disk, ">= 0.60");
     table.add("ByteStream upload " + size + " via scheduler", "MiB/s", micro.figure("rex upload"),
         "loopback TCP", tcp, "");
     table.add("ByteStream download " + size + " via scheduler", "MiB/s", micro.figure("rex download"),
         "loopback TCP", tcp, ">= 0.35");
+    table.add("ByteStream upload " + size + " via scheduler", "MiB/s", micro.figure("rex upload"),
+        "one gRPC hop, no storage", floorUp, "");
+    table.add("ByteStream download " + size + " via scheduler", "MiB/s", micro.figure("rex download"),
+        "one gRPC hop, no storage", floorDown, "");
     table.add("ByteStream upload " + size, "MiB/s", micro.figure("rex upload"), "reference",
         micro.figure("reference upload"), ">= 1.00");
     table.add("ByteStream download " + size, "MiB/s", micro.figure("rex download"), "reference",

@@ -31,17 +31,22 @@ final class StorelessByteStream extends ByteStreamGrpc.ByteStreamImplBase {
     ServerCallStreamObserver<ReadResponse> out = (ServerCallStreamObserver<ReadResponse>) response;
     Runnable pump = new Runnable() {
       private long sent;
+      private boolean completed;
 
       @Override
       public synchronized void run() {
+        if (completed) {
+          return; // a late onReady
+        }
         while (sent < size && out.isReady()) {
           int length = (int) Math.min(CHUNK, size - sent);
           int from = (int) (sent % pattern.size());
           out.onNext(ReadResponse.newBuilder().setData(pattern.substring(from, from + length)).build());
           sent += length;
-          if (sent == size) {
-            out.onCompleted();
-          }
+        }
+        if (sent == size) {
+          completed = true;
+          out.onCompleted();
         }
       }
     };

@@ -38,9 +38,11 @@ public final class InMemoryActionCache implements ActionCache {
   @Override
   public Optional<ActionResult> get(ActionKey key) throws IOException {
     Optional<ActionResult> kept = kept(key);
-    if (kept.isPresent()) {
-      return kept;
-    }
+    return kept.isPresent() ? kept : load(key);
+  }
+
+  /** Asks the backing cache, and keeps what it answers: the result, or that it has none. */
+  private Optional<ActionResult> load(ActionKey key) throws IOException {
     long asked = absent == null ? 0 : absent.now();
     Optional<ActionResult> loaded = backing.get(key);
     if (loaded.isPresent()) {
@@ -80,10 +82,10 @@ public final class InMemoryActionCache implements ActionCache {
       @Override
       public Optional<ActionResult> get(ActionKey key) throws IOException {
         Optional<ActionResult> kept = kept(key);
-        if (kept.isPresent() || absent.confirmed(key)) {
+        if (kept.isPresent()) {
           return kept;
         }
-        return InMemoryActionCache.this.get(key);
+        return absent.confirmed(key) ? Optional.empty() : load(key);
       }
 
       @Override

@@ -1,5 +1,7 @@
 package build.rex.launcher;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -13,24 +15,41 @@ final class JvmRuntime implements ServerRuntime {
   }
 
   @Override
-  public List<String> command(Component component, String name, Path config) {
+  public List<String> command(Component component, String name, Path config) throws IOException {
     String java = ProcessHandle.current().info().command().orElse("java");
     Path jar = home.resolve(component.id + "-image/target/rex-" + component.id + ".jar");
     List<String> command = new java.util.ArrayList<>(List.of(java));
     command.addAll(flags(component));
+    command.addAll(jitFlags(config.resolveSibling(JIT_DIRECTIVES_FILE)));
     command.addAll(List.of("-jar", jar.toString(), "--config", config.toString()));
     return command;
   }
 
+  static final String JIT_DIRECTIVES_FILE = "jit-directives.json";
+
   /**
-   * C2 compiles only what is really hot (ten times the usual invocation counts): on a fresh
-   * cluster the JIT otherwise spent more CPU than the actions' own bookkeeping and took it from
-   * the build (rex's CPU for the second cold build of the benchmark's workspace went from 17 s to
-   * 13.7 s, its wall time on 2 cores from 25 s to 22 s), while hashing and TLS loops still reach
-   * C2, and its intrinsics, within their first megabytes. The images set the same (pom.xml).
+   * A local cluster lives for a few builds, too short for C2 to pay for itself: C2 compiles only
+   * the JDK's SHA-256 code, whose intrinsics hash about ten times faster than C1's code can;
+   * every other method stops at C1's optimized tier once it is hot, instead of running
+   * C1's profiling code until C2 takes it. Measured on the benchmark's workspace, 2 cores,
+   * 2 alternating pairs of 4 cold builds on a fresh cluster each: server CPU of the second
+   * build 8.6 and 9.3 s against 11.4 and 10.5 s with the images' policy, peak RSS 221-233 MiB
+   * (scheduler) against 245. The images keep that policy (pom.xml): a pod runs for days, and
+   * C2's code serves sustained load better (GetActionResult at 64 callers: 22,000 calls/s
+   * against 15,000).
    */
-  static final List<String> JIT_FLAGS = List.of("-XX:Tier4InvocationThreshold=50000",
-      "-XX:Tier4MinInvocationThreshold=20000", "-XX:Tier4CompileThreshold=60000", "-XX:Tier4BackEdgeThreshold=400000");
+  static final String QUICK_JIT_DIRECTIVES = """
+      [
+        { match: ["sun/security/provider/*.*"], c2: { Exclude: false } },
+        { match: ["*.*"], c2: { Exclude: true } }
+      ]
+      """;
+
+  /** Writes the directives to {@code file} and returns the flags that load them. */
+  static List<String> jitFlags(Path file) throws IOException {
+    Files.writeString(file, QUICK_JIT_DIRECTIVES);
+    return List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:CompilerDirectivesFile=" + file);
+  }
 
   /**
    * Memory sized for what each process does (the JVM's own default would let a heap grow to a
@@ -45,7 +64,6 @@ final class JvmRuntime implements ServerRuntime {
   static List<String> flags(Component component) {
     List<String> flags = new java.util.ArrayList<>(List.of("-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=10",
         "-XX:MaxHeapFreeRatio=30", "-Xss512k", "-XX:+ExitOnOutOfMemoryError"));
-    flags.addAll(JIT_FLAGS);
     if (component == Component.SCHEDULER) {
       flags.addAll(List.of("-Xms32m", "-Xmx160m"));
     } else {

@@ -66,16 +66,16 @@ public interface BuildServer extends AutoCloseable {
     }
   }
 
+  /** One thread's CPU seconds so far, and its kind. */
+  record ThreadCpu(ThreadKind kind, double seconds) {}
+
   /**
-   * CPU seconds of the server's live threads so far, by kind, from /proc (threads that ended
-   * are not counted, so this is a breakdown, not a total). Tells how much of a JVM's CPU is its
-   * own upkeep (compiling, collecting) rather than serving.
+   * The CPU seconds of each live thread of the server's processes so far, by process and
+   * thread id, from /proc. Tells how much of a JVM's CPU is its own upkeep (compiling,
+   * collecting) rather than serving.
    */
-  default java.util.Map<ThreadKind, Double> cpuSecondsByThreadKind() {
-    java.util.Map<ThreadKind, Double> seconds = new java.util.EnumMap<>(ThreadKind.class);
-    for (ThreadKind kind : ThreadKind.values()) {
-      seconds.put(kind, 0.0);
-    }
+  default java.util.Map<String, ThreadCpu> threadCpu() {
+    java.util.Map<String, ThreadCpu> threads = new java.util.HashMap<>();
     for (ProcessHandle process : processes().values()) {
       try (var tasks = Files.list(Path.of("/proc/" + process.pid() + "/task"))) {
         for (Path task : tasks.toList()) {
@@ -85,7 +85,7 @@ public interface BuildServer extends AutoCloseable {
             String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             double ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
-            seconds.merge(ThreadKind.of(name), ticks / 100.0, Double::sum); // USER_HZ is 100 on Linux
+            threads.put(process.pid() + "/" + task.getFileName(), new ThreadCpu(ThreadKind.of(name), ticks / 100.0)); // USER_HZ is 100
           } catch (IOException | RuntimeException threadEnded) {
             // it ended while we looked
           }
@@ -94,6 +94,24 @@ public interface BuildServer extends AutoCloseable {
         // nothing to count
       }
     }
+    return threads;
+  }
+
+  /**
+   * The CPU seconds threads spent between two {@link #threadCpu} looks, by kind: of the threads
+   * alive at the second look (a JVM ends idle compiler threads, and what a thread spent before
+   * it ended is not counted, so this is a breakdown, not a total).
+   */
+  static java.util.Map<ThreadKind, Double> cpuByKind(java.util.Map<String, ThreadCpu> before,
+      java.util.Map<String, ThreadCpu> after) {
+    java.util.Map<ThreadKind, Double> seconds = new java.util.EnumMap<>(ThreadKind.class);
+    for (ThreadKind kind : ThreadKind.values()) {
+      seconds.put(kind, 0.0);
+    }
+    after.forEach((id, thread) -> {
+      ThreadCpu earlier = before.get(id);
+      seconds.merge(thread.kind(), thread.seconds() - (earlier == null ? 0 : earlier.seconds()), Double::sum);
+    });
     return seconds;
   }
 

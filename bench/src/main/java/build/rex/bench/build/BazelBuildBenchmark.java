@@ -113,7 +113,7 @@ public final class BazelBuildBenchmark {
           }
           figure(system + " rss total").add(total);
         }
-        Files.walk(data).sorted(Collections.reverseOrder()).forEach(p -> p.toFile().delete());
+        deleteTree(data);
       }
       BUDGET_SHARES.forEach(this::cpuBudget);
       Collections.rotate(systems, 1);
@@ -194,14 +194,18 @@ public final class BazelBuildBenchmark {
         throw new IllegalStateException("disk cache: the warm rebuild ran actions: " + warm.spawns());
       }
     });
-    try (var files = Files.walk(cache)) {
-      files.sorted(Collections.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
+    deleteTree(cache);
     return warm.seconds();
   }
 
+  private static void deleteTree(Path root) throws IOException {
+    try (var files = Files.walk(root)) {
+      files.sorted(Collections.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+
   private static int defaultExecutors() {
-    return Math.max(1, Runtime.getRuntime().availableProcessors());
+    return Math.max(1, MachineCpu.cores());
   }
 
   /** A build with a new salt: every action is new to every cache, so every one runs remotely. */

@@ -21,10 +21,11 @@ final class ChildProcess {
   private final java.util.Map<String, String> environment;
   private final Process process;
   private final Runnable afterKill;
+  private final Runnable afterExit;
   private final long startedNanos = System.nanoTime();
 
   private ChildProcess(String name, Path log, int adminPort, List<String> command, java.util.Map<String, String> environment,
-      Process process, Runnable afterKill) {
+      Process process, Runnable afterKill, Runnable afterExit) {
     this.name = name;
     this.log = log;
     this.adminPort = adminPort;
@@ -32,23 +33,28 @@ final class ChildProcess {
     this.environment = environment;
     this.process = process;
     this.afterKill = afterKill;
+    this.afterExit = afterExit;
   }
 
-  /** @param afterKill what else to stop when the process had to be killed (e.g. its container) */
+  /**
+   * @param afterKill what else to stop when the process had to be killed (e.g. its container)
+   * @param afterExit what to do once the process has exited, however it ended
+   */
   static ChildProcess start(String name, List<String> command, java.util.Map<String, String> environment, Path log,
-      int adminPort, Runnable afterKill) throws IOException {
+      int adminPort, Runnable afterKill, Runnable afterExit) throws IOException {
     ProcessBuilder builder = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     builder.environment().putAll(environment);
     return new ChildProcess(name, log, adminPort, List.copyOf(command), java.util.Map.copyOf(environment), builder.start(),
-        afterKill);
+        afterKill, afterExit);
   }
 
   /** The same process started again, once this one has exited (what is left of it is cleaned up first). */
   ChildProcess restart() throws IOException {
     afterKill.run();
-    return start(name, command, environment, log, adminPort, afterKill);
+    afterExit.run();
+    return start(name, command, environment, log, adminPort, afterKill, afterExit);
   }
 
   /** How long the process ran. */
@@ -76,14 +82,14 @@ final class ChildProcess {
 
   /** SIGTERM, then SIGKILL if it has not exited within the grace period. */
   void stop(Duration grace) throws InterruptedException {
-    if (!process.isAlive()) {
-      return;
+    if (process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly().waitFor();
+        afterKill.run();
+      }
     }
-    process.destroy();
-    if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-      process.destroyForcibly().waitFor();
-      afterKill.run();
-    }
+    afterExit.run();
   }
 
   String logTail() {

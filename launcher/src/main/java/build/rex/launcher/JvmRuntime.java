@@ -9,6 +9,8 @@ import java.util.Map;
 /** Runs each server as a child JVM from the jars the build made (the default). */
 final class JvmRuntime implements ServerRuntime {
   private final Path home;
+  /** Each server's class data archive, published when that server exits. */
+  private final Map<String, ClassDataArchive> archives = new java.util.concurrent.ConcurrentHashMap<>();
 
   JvmRuntime(Path home) {
     this.home = home;
@@ -21,6 +23,9 @@ final class JvmRuntime implements ServerRuntime {
     List<String> command = new java.util.ArrayList<>(List.of(java));
     command.addAll(flags(component));
     command.addAll(jitFlags(config.resolveSibling(JIT_DIRECTIVES_FILE)));
+    ClassDataArchive archive = ClassDataArchive.of(jar, name);
+    archives.put(name, archive);
+    command.addAll(archive.flags());
     command.addAll(List.of("-jar", jar.toString(), "--config", config.toString()));
     return command;
   }
@@ -84,5 +89,19 @@ final class JvmRuntime implements ServerRuntime {
   /** A killed JVM is gone, its server with it. */
   @Override
   public void killed(String name) {
+  }
+
+  @Override
+  public void exited(String name) {
+    ClassDataArchive archive = archives.get(name);
+    if (archive == null) {
+      return;
+    }
+    try {
+      archive.publish();
+    } catch (IOException e) {
+      System.err.println("rex local: could not keep the class data archive of " + name + " (" + e
+          + "); the next start writes it again");
+    }
   }
 }

@@ -188,7 +188,7 @@ final class LocalCluster {
   private ChildProcess start(ServerRuntime.Component component, String name, Path config, Path log, int adminPort)
       throws IOException {
     return ChildProcess.start(name, runtime.command(component, name, config), runtime.environment(), log, adminPort,
-        () -> runtime.killed(name));
+        () -> runtime.killed(name), () -> runtime.exited(name));
   }
 
   private static Path write(Path file, Object config) throws IOException {

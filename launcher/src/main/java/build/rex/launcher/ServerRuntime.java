@@ -26,4 +26,8 @@ interface ServerRuntime {
 
   /** Called after the command for {@code name} was killed, to stop whatever it had started. */
   void killed(String name);
+
+  /** Called once the command for {@code name} has exited, however it ended; may be called again. */
+  default void exited(String name) {
+  }
 }

@@ -21,7 +21,9 @@ import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -318,6 +320,52 @@ public final class DiskBlobStore implements BlobStore, Quarantine {
     } catch (IOException | RuntimeException e) {
       writingBytes.addAndGet(-digest.getSizeBytes());
       throw asFull(e);
+    }
+  }
+
+  /**
+   * Takes in a file whose digest the caller computed from its bytes (an action's output, which
+   * nothing writes any more) by linking it into place, so its bytes are neither copied nor hashed
+   * again. The file becomes read-only. Only a file no other name links to is taken: any other may
+   * be changed through that name. Returns false when the file is not taken (linked elsewhere,
+   * not of the digest's size, on another file system, not this process's to change); the caller
+   * then writes it as any other blob.
+   */
+  public boolean adopt(Digest digest, Path file) throws IOException {
+    if (Digests.isEmpty(digest) || touch(digest.getHash())) {
+      return true;
+    }
+    Map<String, Object> attributes = Files.readAttributes(file, "unix:isRegularFile,nlink,size", LinkOption.NOFOLLOW_LINKS);
+    if (digest.getSizeBytes() > settings.capacityBytes() || !(Boolean) attributes.get("isRegularFile")
+        || ((Number) attributes.get("nlink")).intValue() != 1 || (Long) attributes.get("size") != digest.getSizeBytes()) {
+      return false;
+    }
+    makeRoom(digest.getSizeBytes());
+    try {
+      if (settings.fsync()) {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+          channel.force(false);
+        }
+      }
+      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("r--r--r--"));
+      String hash = digest.getHash();
+      Path target = pathOf(hash);
+      Files.createDirectories(target.getParent());
+      synchronized (fileLock(hash)) {
+        try {
+          Files.createLink(target, file);
+        } catch (FileAlreadyExistsException e) {
+          // a concurrent upload of the same bytes won
+        }
+        long now = clock.getAsLong();
+        index.add(hash, digest.getSizeBytes(), now);
+        index.markVerified(hash, now); // hashed by the caller as it read the file
+      }
+      return true;
+    } catch (FileSystemException e) {
+      return false; // EXDEV, EMLINK, EPERM: the bytes go the way of any other blob
+    } finally {
+      writingBytes.addAndGet(-digest.getSizeBytes());
     }
   }
 

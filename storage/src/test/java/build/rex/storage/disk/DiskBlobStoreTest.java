@@ -219,4 +219,44 @@ class DiskBlobStoreTest {
     Path file = root.resolve("cas/sha256").resolve(digest.getHash().substring(0, 2)).resolve(digest.getHash());
     assertEquals("r--r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
   }
+
+  @Test
+  void adoptsAnOutputFileByLinkingItWithoutCopyingIt() throws Exception {
+    DiskBlobStore store = DiskBlobStore.open(root, new DiskStoreSettings(1 << 20, 0.5, 0.9, true));
+    Path output = Files.createDirectories(root.resolve("exec")).resolve("out");
+    ByteString data = blob(5000, 3);
+    Files.write(output, data.toByteArray());
+    Digest digest = Digests.of(data);
+    assertTrue(store.adopt(digest, output));
+    Path stored = store.blobPath(digest);
+    assertTrue(Files.isSameFile(output, stored), "the CAS names the output's own file");
+    assertEquals(java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--"), Files.getPosixFilePermissions(stored));
+    assertEquals(data, store.get(digest));
+    assertEquals(5000, store.sizeBytes());
+    Files.delete(output); // the exec root goes; the blob stays
+    assertEquals(data, store.get(digest));
+    assertTrue(store.adopt(digest, stored), "a blob already stored is taken as it is");
+    assertEquals(1, store.blobCount());
+  }
+
+  @Test
+  void doesNotAdoptAFileThatAnotherNameLinksToOrThatIsNotOfTheDigestsSize() throws Exception {
+    DiskBlobStore store = open(1 << 20);
+    Path exec = Files.createDirectories(root.resolve("exec"));
+    ByteString data = blob(700, 4);
+    Digest digest = Digests.of(data);
+    Path linked = exec.resolve("linked");
+    Files.write(linked, data.toByteArray());
+    Files.createLink(exec.resolve("elsewhere"), linked);
+    assertFalse(store.adopt(digest, linked), "a file another name reaches may still change through it");
+    Path shorter = exec.resolve("shorter");
+    Files.write(shorter, data.substring(1).toByteArray());
+    assertFalse(store.adopt(digest, shorter));
+    Path symlink = Files.createSymbolicLink(exec.resolve("symlink"), shorter);
+    assertFalse(store.adopt(Digests.of(data.substring(1)), symlink), "a symlink is not the file");
+    assertEquals(Set.of(digest), store.findMissing(List.of(digest)));
+    assertEquals(0, store.blobCount());
+    assertTrue(Files.getPosixFilePermissions(linked).contains(java.nio.file.attribute.PosixFilePermission.OWNER_WRITE),
+        "a file not taken is left as it was");
+  }
 }

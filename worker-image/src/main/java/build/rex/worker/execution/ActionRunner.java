@@ -57,7 +57,7 @@ public final class ActionRunner {
     this.execRoots = execRoots;
     this.inputs = new InputStep(cluster, local, execRoots);
     this.command = new CommandStep(sandbox);
-    this.outputs = new OutputStep(cluster);
+    this.outputs = new OutputStep(cluster, local);
   }
 
   /** Runs the assignment on an executor that offers {@code executor} (its cpu and memory become limits). */

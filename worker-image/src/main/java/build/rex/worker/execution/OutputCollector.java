@@ -15,6 +15,7 @@ import build.rex.storage.BlobStore;
 import build.rex.storage.BlobWriter;
 import build.rex.storage.Digests;
 import build.rex.storage.InvalidArgumentException;
+import build.rex.storage.disk.DiskBlobStore;
 import build.rex.storage.transfer.BatchWriter;
 import build.rex.storage.transfer.Batches;
 import com.google.protobuf.ByteString;
@@ -38,11 +39,13 @@ import java.util.stream.Stream;
 final class OutputCollector {
   private static final int STREAM_CHUNK = Batches.STREAM_ABOVE;
   private final BlobStore cluster;
+  private final DiskBlobStore local;
   /** Blobs to upload: file paths for files, bytes for messages. */
   private final Map<Digest, Object> pending = new LinkedHashMap<>();
 
-  OutputCollector(BlobStore cluster) {
+  OutputCollector(BlobStore cluster, DiskBlobStore local) {
     this.cluster = cluster;
+    this.local = local;
   }
 
   /**
@@ -148,10 +151,18 @@ final class OutputCollector {
   }
 
   /**
-   * Uploads every collected blob the cluster does not have yet: files are read only as their
-   * batch is sent, so an action with any number of outputs holds one batch in memory.
+   * Uploads every collected blob the cluster does not have yet. Output files first go into this
+   * worker's own CAS by a link, hashed once (here) and never copied: its copy is the one the
+   * cluster finds when this worker owns the blob, and the one the actions that follow here read
+   * when it does not. Files are read only as their batch is sent to other owners, so an action
+   * with any number of outputs holds one batch in memory.
    */
   void upload() throws IOException {
+    for (Map.Entry<Digest, Object> blob : pending.entrySet()) {
+      if (blob.getValue() instanceof Path file) {
+        local.adopt(blob.getKey(), file);
+      }
+    }
     BatchWriter batch = new BatchWriter(cluster);
     for (Digest digest : cluster.findMissing(pending.keySet())) {
       Object source = pending.get(digest);

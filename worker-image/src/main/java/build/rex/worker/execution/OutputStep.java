@@ -3,6 +3,7 @@ package build.rex.worker.execution;
 import build.bazel.remote.execution.v2.ActionResult;
 import build.rex.storage.BlobStore;
 import build.rex.storage.InvalidArgumentException;
+import build.rex.storage.disk.DiskBlobStore;
 import build.rex.v1.Assignment;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -13,16 +14,18 @@ import java.nio.file.Path;
  */
 final class OutputStep {
   private final BlobStore cluster;
+  private final DiskBlobStore local;
 
-  OutputStep(BlobStore cluster) {
+  OutputStep(BlobStore cluster, DiskBlobStore local) {
     this.cluster = cluster;
+    this.local = local;
   }
 
   /** The ActionResult of a run, its blobs stored. */
   ActionResult.Builder collect(Assignment assignment, InputStep.Staged inputs, CommandRunner.Outcome outcome,
       Path stdout, Path stderr) throws IOException, InvalidArgumentException, InterruptedException {
     ActionResult.Builder result = ActionResult.newBuilder().setExitCode(outcome.exitCode());
-    OutputCollector outputs = new OutputCollector(cluster);
+    OutputCollector outputs = new OutputCollector(cluster, local);
     if (!outcome.timedOut() && !outcome.cancelled()) {
       outputs.collect(assignment.getCommand(), inputs.root().path, inputs.workingDirectory(), result);
     }

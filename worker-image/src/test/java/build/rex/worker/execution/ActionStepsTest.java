@@ -146,11 +146,14 @@ class ActionStepsTest {
     Assignment assignment = assignment(root, command("true"), true, sub);
     try (InputStep.Staged staged = new InputStep(cluster, local, execRoots).stage(assignment, "outputs")) {
       Files.writeString(staged.workingDirectory().resolve("out/result.txt"), "made\n");
-      OutputStep step = new OutputStep(cluster);
+      OutputStep step = new OutputStep(cluster, local);
       ActionResult.Builder done = step.collect(assignment, staged, new CommandRunner.Outcome(0, false, false), stdout, stderr);
       assertEquals(1, done.getOutputFilesCount());
       Digest made = done.getOutputFiles(0).getDigest();
       assertEquals("made\n", cluster.get(made).toStringUtf8());
+      assertTrue(Files.isSameFile(staged.workingDirectory().resolve("out/result.txt"), local.blobPath(made)),
+          "the worker's own copy is the output's file, linked, not copied");
+      assertTrue(Files.isSameFile(stdout, local.blobPath(done.getStdoutDigest())));
       assertEquals("out\n", cluster.get(done.getStdoutDigest()).toStringUtf8());
       assertEquals("err\n", cluster.get(done.getStderrDigest()).toStringUtf8());
       ActionResult.Builder timedOut = step.collect(assignment, staged, new CommandRunner.Outcome(137, true, false),

@@ -106,7 +106,8 @@ class BoundedTransfersTest {
       Files.write(sub.resolve(i + ".txt"), content(i).toByteArray());
     }
     BatchRecorder cluster = new BatchRecorder(disk("cluster"));
-    OutputCollector collector = new OutputCollector(cluster);
+    DiskBlobStore local = disk("local");
+    OutputCollector collector = new OutputCollector(cluster, local);
     ActionResult.Builder result = ActionResult.newBuilder();
     collector.collect(Command.newBuilder().addOutputPaths("out").build(), root, root, result);
     collector.upload();
@@ -114,6 +115,7 @@ class BoundedTransfersTest {
     cluster.report(OUTPUTS + " outputs");
     assertTrue(cluster.disk.blobCount() >= OUTPUTS, "every output arrived: " + cluster.disk.blobCount());
     assertEquals(content(12_345), cluster.disk.get(Digests.of(content(12_345))));
+    assertEquals(OUTPUTS, local.blobCount(), "the worker keeps each output file, linked");
     assertTrue(cluster.largestBatchBytes.get() <= Batches.MAX_BATCH_BYTES, "largest batch: " + cluster.largestBatchBytes);
     assertTrue(cluster.batches.get() > 1, "in several batches: " + cluster.batches);
   }

@@ -347,25 +347,44 @@ public final class DiskBlobStore implements BlobStore, Quarantine {
           channel.force(false);
         }
       }
-      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("r--r--r--"));
-      String hash = digest.getHash();
-      Path target = pathOf(hash);
-      Files.createDirectories(target.getParent());
-      synchronized (fileLock(hash)) {
+      // hashed by the caller as it read the file
+      enter(digest.getHash(), digest.getSizeBytes(), file, target -> {
         try {
           Files.createLink(target, file);
         } catch (FileAlreadyExistsException e) {
           // a concurrent upload of the same bytes won
         }
-        long now = clock.getAsLong();
-        index.add(hash, digest.getSizeBytes(), now);
-        index.markVerified(hash, now); // hashed by the caller as it read the file
-      }
+      });
       return true;
     } catch (FileSystemException e) {
       return false; // EXDEV, EMLINK, EPERM: the bytes go the way of any other blob
     } finally {
       writingBytes.addAndGet(-digest.getSizeBytes());
+    }
+  }
+
+  /** Puts a file at the path a blob is stored under (the file holds the blob's verified bytes). */
+  private interface Placing {
+    void at(Path target) throws IOException;
+  }
+
+  /**
+   * Makes a file of a blob's verified bytes its stored copy: read-only, put in place by
+   * {@code placing} under the blob's lock, indexed as verified now.
+   */
+  private void enter(String hash, long size, Path file, Placing placing) throws IOException {
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("r--r--r--"));
+    Path target = pathOf(hash);
+    try {
+      Files.createDirectories(target.getParent());
+    } catch (IOException e) {
+      throw asFull(e);
+    }
+    synchronized (fileLock(hash)) {
+      placing.at(target);
+      long now = clock.getAsLong();
+      index.add(hash, size, now);
+      index.markVerified(hash, now);
     }
   }
 
@@ -758,22 +777,14 @@ public final class DiskBlobStore implements BlobStore, Quarantine {
 
     /** Makes the sealed, synced blob visible: read-only, renamed into place, indexed. */
     void publish() throws IOException {
-      Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("r--r--r--"));
-      Path target = pathOf(hash);
-      try {
-        Files.createDirectories(target.getParent());
-      } catch (IOException e) {
-        throw asFull(e);
-      }
-      synchronized (fileLock(hash)) {
+      // hashed as it arrived
+      enter(hash, written, tmp, target -> {
         try {
           Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (FileAlreadyExistsException e) {
           Files.deleteIfExists(tmp); // a concurrent upload of the same bytes won
         }
-        index.add(hash, written, clock.getAsLong());
-        index.markVerified(hash, clock.getAsLong()); // hashed as it arrived
-      }
+      });
       committed = true;
       release();
     }

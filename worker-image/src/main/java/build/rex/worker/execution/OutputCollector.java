@@ -151,20 +151,23 @@ final class OutputCollector {
   }
 
   /**
-   * Uploads every collected blob the cluster does not have yet. Output files first go into this
-   * worker's own CAS by a link, hashed once (here) and never copied: its copy is the one the
-   * cluster finds when this worker owns the blob, and the one the actions that follow here read
-   * when it does not. Files are read only as their batch is sent to other owners, so an action
-   * with any number of outputs holds one batch in memory.
+   * Uploads every collected blob the cluster does not have yet to all of its owners, before the
+   * result is reported: a copy on this worker alone would die with it. Output files also go
+   * into this worker's own CAS by a link, hashed once (here) and never copied: when this worker
+   * owns a blob, the upload finds its copy there and sends the bytes only to the other owners;
+   * when it does not, the actions that follow here read it. The cluster is asked what it lacks
+   * before the links are made, which would otherwise answer for every owner. Files are read only
+   * as their batch is sent, so an action with any number of outputs holds one batch in memory.
    */
   void upload() throws IOException {
+    java.util.Set<Digest> missing = cluster.findMissing(pending.keySet());
     for (Map.Entry<Digest, Object> blob : pending.entrySet()) {
       if (blob.getValue() instanceof Path file) {
         local.adopt(blob.getKey(), file);
       }
     }
     BatchWriter batch = new BatchWriter(cluster);
-    for (Digest digest : cluster.findMissing(pending.keySet())) {
+    for (Digest digest : missing) {
       Object source = pending.get(digest);
       if (Batches.streamed(digest.getSizeBytes())) {
         try (InputStream in = source instanceof ByteString bytes ? bytes.newInput() : Files.newInputStream((Path) source)) {

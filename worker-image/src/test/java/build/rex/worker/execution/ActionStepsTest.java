@@ -19,6 +19,8 @@ import build.rex.storage.Digests;
 import build.rex.storage.InvalidArgumentException;
 import build.rex.storage.disk.DiskBlobStore;
 import build.rex.storage.disk.DiskStoreSettings;
+import build.rex.storage.replication.ClusterStorage;
+import build.rex.storage.replication.RateLimiter;
 import build.rex.v1.Assignment;
 import build.rex.worker.sandbox.Sandbox;
 import com.google.protobuf.ByteString;
@@ -161,6 +163,53 @@ class ActionStepsTest {
       assertEquals(0, timedOut.getOutputFilesCount(), "a killed run's outputs may be half written");
       assertEquals(137, timedOut.getExitCode());
       assertEquals(done.getStdoutDigest(), timedOut.getStdoutDigest());
+    }
+  }
+
+  /**
+   * The worker owns the outputs with one other member: when the step returns (and the result
+   * may be reported), the other owner has every blob already, sent by the step itself, not left
+   * to a background repair that would die with this worker.
+   */
+  @Test
+  void theOutputStepPutsEachOutputOnEveryOwnerBeforeItReturns() throws Exception {
+    DiskBlobStore peer = DiskBlobStore.open(dir.resolve("peer"), new DiskStoreSettings(1 << 24, 0.8, 0.9, false));
+    io.grpc.Server peerServer = io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder
+        .forAddress(new java.net.InetSocketAddress("127.0.0.1", 0))
+        .addService(new build.rex.storage.service.CasService(peer, build.rex.storage.service.CasSettings.DEFAULTS))
+        .addService(new build.rex.storage.service.ByteStreamService(peer, java.time.Duration.ofMinutes(1)))
+        .build().start();
+    String peerAddress = "127.0.0.1:" + peerServer.getPort();
+    io.grpc.ManagedChannel peerChannel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(peerAddress)
+        .usePlaintext().build();
+    try (ClusterStorage owners = new ClusterStorage(address -> peerChannel, addresses -> { }, "self", local,
+        new build.rex.storage.ac.DiskActionCache(dir.resolve("ac"), 1 << 20), new RateLimiter(0))) {
+      owners.update(List.of(new ClusterStorage.Member("self", "127.0.0.1:1", false),
+          new ClusterStorage.Member("peer", peerAddress, false)), 2);
+      Path stdout = Files.writeString(dir.resolve("stdout"), "owned out\n");
+      Path stderr = Files.writeString(dir.resolve("stderr"), "owned err\n");
+      Path big = dir.resolve("big");
+      Files.write(big, new byte[3 << 20]); // streamed, not batched
+      Command command = command("true").toBuilder().clearOutputPaths().addOutputPaths("out/big")
+          .addOutputPaths("out/result.txt").build(); // sorted, as the REAPI asks
+      Assignment assignment = assignment(root, command, true, sub);
+      try (InputStep.Staged staged = new InputStep(cluster, local, execRoots).stage(assignment, "owned")) {
+        Files.writeString(staged.workingDirectory().resolve("out/result.txt"), "owned output\n");
+        Files.copy(big, staged.workingDirectory().resolve("out/big"));
+        ActionResult.Builder done = new OutputStep(owners.cas(), local).collect(assignment, staged,
+            new CommandRunner.Outcome(0, false, false), stdout, stderr);
+        List<Digest> blobs = List.of(done.getOutputFiles(0).getDigest(), done.getOutputFiles(1).getDigest(),
+            done.getStdoutDigest(), done.getStderrDigest());
+        assertEquals(0, owners.repairer().pending() + owners.repairer().repaired(),
+            "no copy is left to the repairer");
+        assertEquals(Set.of(), peer.findMissing(blobs), "the other owner has every blob when the step returns");
+        assertEquals(Set.of(), local.findMissing(blobs), "and this worker, its owner too");
+        assertTrue(Files.isSameFile(staged.workingDirectory().resolve("out/big"), local.blobPath(blobs.get(0))),
+            "this worker's copy is still the output's own file");
+      }
+    } finally {
+      peerChannel.shutdownNow();
+      peerServer.shutdownNow();
     }
   }
 }

@@ -94,19 +94,8 @@ public final class BazelBuildBenchmark {
         port += 100;
         try (BuildServer server = system.equals("reference") ? reference.start(data, port, settings.jobs())
             : new RexLocalServer(system, settings.repo(), data, port, system.equals("rex") ? 0 : settings.jobs())) {
-          figure(system + " first cold").add(cold(bazel, workspace, server));
-          double cpuBefore = server.cpuSeconds();
-          double busyBefore = MachineCpu.busySeconds();
-          Map<String, BuildServer.ThreadCpu> threadsBefore = server.threadCpu();
-          double coldSeconds = cold(bazel, workspace, server);
-          double busy = MachineCpu.busySeconds() - busyBefore;
-          double serverCpu = server.cpuSeconds() - cpuBefore;
-          record(system + " cold", coldSeconds);
-          record(system + " cpu", serverCpu);
-          record(system + " busy", busy / (coldSeconds * MachineCpu.cores()));
-          record(system + " outside", busy - serverCpu);
-          BuildServer.cpuByKind(threadsBefore, server.threadCpu()).forEach((kind, seconds) ->
-              figure(system + " cpu " + kind).add(seconds));
+          measuredCold(system + " first cold", bazel, workspace, server);
+          measuredCold(system + " cold", bazel, workspace, server);
           BazelClient.Build warm = bazel.cleanBuild(server.remoteFlag());
           if (warm.count("remote") > 0) {
             throw new IllegalStateException(server.name() + ": the warm rebuild executed " + warm.count("remote")
@@ -145,22 +134,34 @@ public final class BazelBuildBenchmark {
       table.add("warm rebuild after clean, " + (system.equals("rex") ? "rex defaults" : system), "s",
           figure(system + " warm"), "Bazel's disk cache, no server", figure("disk-cache warm"), "");
     }
-    table.add("machine CPU busy in a cold build, rex defaults", "share", figure("rex busy"), "reference",
-        figure("reference busy"), "");
-    table.add("CPU outside the servers in a cold build (Bazel, actions), rex defaults", "s", figure("rex outside"),
-        "reference", figure("reference outside"), "");
+    table.add("machine CPU busy in a cold build, rex defaults", "share", figure("rex cold busy"), "reference",
+        figure("reference cold busy"), "");
+    table.add("CPU outside the servers in a cold build (Bazel, actions), rex defaults", "s", figure("rex cold outside"),
+        "reference", figure("reference cold outside"), "");
     table.add("CPU of a local cold build (Bazel, actions)", "s", figure("local outside"), "outside the reference",
-        figure("reference outside"), "");
+        figure("reference cold outside"), "");
     for (String system : List.of("rex", "rex-equal")) {
       String which = system.equals("rex") ? "rex defaults" : "rex with " + settings.jobs() + " executors";
-      table.add("server CPU in a cold build, " + which, "s", figure(system + " cpu"), "reference server",
-          figure("reference cpu"), "");
-      table.add("server CPU in a cold build, " + which, "s", figure(system + " cpu"),
-          String.format("what %.2f of the reference leaves", BUDGET_SHARES.get(system)), figure(system + " cpu budget"), "");
+      table.add("server CPU in a cold build, " + which, "s", figure(system + " cold cpu"), "reference server",
+          figure("reference cold cpu"), "");
+      table.add("server CPU in a cold build, " + which, "s", figure(system + " cold cpu"),
+          String.format("what %.2f of the reference leaves", BUDGET_SHARES.get(system)), figure(system + " cold cpu budget"), "");
     }
     for (BuildServer.ThreadKind kind : BuildServer.ThreadKind.values()) {
       table.add("  of it in " + kind.name().toLowerCase(java.util.Locale.ROOT) + " threads, rex defaults", "s",
-          figure("rex cpu " + kind), "reference server", figure("reference cpu " + kind), "");
+          figure("rex cold cpu " + kind), "reference server", figure("reference cold cpu " + kind), "");
+    }
+    // What a fresh cluster's first build pays on top of a later one's: the servers' CPU, by kind.
+    for (String system : List.of("rex", "reference")) {
+      String which = system.equals("rex") ? "fresh rex" : "fresh reference server";
+      table.add("server CPU in the first cold build, " + which, "s", figure(system + " first cold cpu"),
+          "later cold build", figure(system + " cold cpu"), "");
+      table.add("CPU outside the servers in the first cold build, " + which, "s",
+          figure(system + " first cold outside"), "later cold build", figure(system + " cold outside"), "");
+    }
+    for (BuildServer.ThreadKind kind : BuildServer.ThreadKind.values()) {
+      table.add("  of the first build's in " + kind.name().toLowerCase(java.util.Locale.ROOT) + " threads, fresh rex",
+          "s", figure("rex first cold cpu " + kind), "later cold build", figure("rex cold cpu " + kind), "");
     }
     table.add("peak RSS, rex scheduler", "MiB", figure("rex rss scheduler"), "reference server",
         figure("reference rss server"), "<= 256 MiB");
@@ -177,10 +178,10 @@ public final class BazelBuildBenchmark {
    */
   private void cpuBudget(String system, double share) {
     Double referenceCold = thisRound.get("reference cold");
-    Double referenceBusy = thisRound.get("reference busy");
-    Double outside = thisRound.get(system + " outside");
+    Double referenceBusy = thisRound.get("reference cold busy");
+    Double outside = thisRound.get(system + " cold outside");
     if (referenceCold != null && referenceBusy != null && outside != null) {
-      figure(system + " cpu budget").add(share * referenceCold * MachineCpu.cores() * referenceBusy - outside);
+      figure(system + " cold cpu budget").add(share * referenceCold * MachineCpu.cores() * referenceBusy - outside);
     }
   }
 
@@ -215,7 +216,6 @@ public final class BazelBuildBenchmark {
     return Math.max(1, MachineCpu.cores());
   }
 
-  /** A build with a new salt: every action is new to every cache, so every one runs remotely. */
   /**
    * One untimed cold build on a rex cluster before the rounds, as a user's first use after
    * building rex would be: its servers write their class data archives when they stop (launcher
@@ -230,6 +230,26 @@ public final class BazelBuildBenchmark {
     deleteTree(data);
   }
 
+  /**
+   * A cold build, recorded as {@code name} with what it cost: the server's CPU (also by thread
+   * kind), the machine's busy share, and the CPU outside the server (Bazel and the actions).
+   */
+  private void measuredCold(String name, BazelClient bazel, Path workspace, BuildServer server) throws Exception {
+    double cpuBefore = server.cpuSeconds();
+    double busyBefore = MachineCpu.busySeconds();
+    Map<String, BuildServer.ThreadCpu> threadsBefore = server.threadCpu();
+    double seconds = cold(bazel, workspace, server);
+    double busy = MachineCpu.busySeconds() - busyBefore;
+    double serverCpu = server.cpuSeconds() - cpuBefore;
+    record(name, seconds);
+    record(name + " cpu", serverCpu);
+    record(name + " busy", busy / (seconds * MachineCpu.cores()));
+    record(name + " outside", busy - serverCpu);
+    BuildServer.cpuByKind(threadsBefore, server.threadCpu()).forEach((kind, cpu) ->
+        figure(name + " cpu " + kind).add(cpu));
+  }
+
+  /** A build with a new salt: every action is new to every cache, so every one runs remotely. */
   private double cold(BazelClient bazel, Path workspace, BuildServer server) throws IOException, InterruptedException {
     WorkspaceGenerator.salt(workspace, UUID.randomUUID().toString());
     BazelClient.Build build = bazel.cleanBuild(server.remoteFlag());

@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -160,7 +161,7 @@ final class OutputCollector {
    * as their batch is sent, so an action with any number of outputs holds one batch in memory.
    */
   void upload() throws IOException {
-    java.util.Set<Digest> missing = cluster.findMissing(pending.keySet());
+    Set<Digest> missing = cluster.findMissing(pending.keySet());
     for (Map.Entry<Digest, Object> blob : pending.entrySet()) {
       if (blob.getValue() instanceof Path file) {
         local.adopt(blob.getKey(), file);

@@ -17,16 +17,26 @@ import build.bazel.remote.execution.v2.Platform;
 import build.rex.storage.BlobNotFoundException;
 import build.rex.storage.Digests;
 import build.rex.storage.InvalidArgumentException;
+import build.rex.storage.ac.DiskActionCache;
 import build.rex.storage.disk.DiskBlobStore;
 import build.rex.storage.disk.DiskStoreSettings;
 import build.rex.storage.replication.ClusterStorage;
 import build.rex.storage.replication.RateLimiter;
+import build.rex.storage.service.ByteStreamService;
+import build.rex.storage.service.CasService;
+import build.rex.storage.service.CasSettings;
 import build.rex.v1.Assignment;
 import build.rex.worker.sandbox.Sandbox;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.util.Durations;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
@@ -174,16 +184,14 @@ class ActionStepsTest {
   @Test
   void theOutputStepPutsEachOutputOnEveryOwnerBeforeItReturns() throws Exception {
     DiskBlobStore peer = DiskBlobStore.open(dir.resolve("peer"), new DiskStoreSettings(1 << 24, 0.8, 0.9, false));
-    io.grpc.Server peerServer = io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder
-        .forAddress(new java.net.InetSocketAddress("127.0.0.1", 0))
-        .addService(new build.rex.storage.service.CasService(peer, build.rex.storage.service.CasSettings.DEFAULTS))
-        .addService(new build.rex.storage.service.ByteStreamService(peer, java.time.Duration.ofMinutes(1)))
+    Server peerServer = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .addService(new CasService(peer, CasSettings.DEFAULTS))
+        .addService(new ByteStreamService(peer, Duration.ofMinutes(1)))
         .build().start();
     String peerAddress = "127.0.0.1:" + peerServer.getPort();
-    io.grpc.ManagedChannel peerChannel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(peerAddress)
-        .usePlaintext().build();
+    ManagedChannel peerChannel = NettyChannelBuilder.forTarget(peerAddress).usePlaintext().build();
     try (ClusterStorage owners = new ClusterStorage(address -> peerChannel, addresses -> { }, "self", local,
-        new build.rex.storage.ac.DiskActionCache(dir.resolve("ac"), 1 << 20), new RateLimiter(0))) {
+        new DiskActionCache(dir.resolve("ac"), 1 << 20), new RateLimiter(0))) {
       owners.update(List.of(new ClusterStorage.Member("self", "127.0.0.1:1", false),
           new ClusterStorage.Member("peer", peerAddress, false)), 2);
       Path stdout = Files.writeString(dir.resolve("stdout"), "owned out\n");

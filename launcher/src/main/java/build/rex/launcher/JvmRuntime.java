@@ -22,7 +22,7 @@ final class JvmRuntime implements ServerRuntime {
     Path jar = home.resolve(component.id + "-image/target/rex-" + component.id + ".jar");
     List<String> command = new java.util.ArrayList<>(List.of(java));
     command.addAll(flags(component));
-    command.addAll(jitFlags(config.resolveSibling(JIT_DIRECTIVES_FILE)));
+    command.addAll(jitFlags(component, config.resolveSibling(JIT_DIRECTIVES_FILE)));
     ClassDataArchive archive = ClassDataArchive.of(jar, name);
     archives.put(name, archive);
     command.addAll(archive.flags());
@@ -33,15 +33,14 @@ final class JvmRuntime implements ServerRuntime {
   static final String JIT_DIRECTIVES_FILE = "jit-directives.json";
 
   /**
-   * A local cluster lives for a few builds, too short for C2 to pay for itself: C2 compiles only
-   * the JDK's SHA-256 code, whose intrinsics hash about ten times faster than C1's code can;
-   * every other method stops at C1's optimized tier once it is hot, instead of running
-   * C1's profiling code until C2 takes it. Measured on the benchmark's workspace, 2 cores,
-   * 2 alternating pairs of 4 cold builds on a fresh cluster each: server CPU of the second
-   * build 8.6 and 9.3 s against 11.4 and 10.5 s with the images' policy, peak RSS 221-233 MiB
-   * (scheduler) against 245. The images keep that policy (pom.xml): a pod runs for days, and
-   * C2's code serves sustained load better (GetActionResult at 64 callers: 22,000 calls/s
-   * against 15,000).
+   * A local cluster lives for a few builds, too short for C2 to pay for itself. The worker hashes
+   * every blob it stores, so C2 compiles the JDK's SHA-256 code there, whose intrinsics hash
+   * about ten times faster than C1's code can; every other method stops at C1's optimized tier
+   * once C2 refuses it. Measured on the benchmark's workspace, 2 cores, 2 alternating pairs of 4
+   * cold builds on a fresh cluster each: server CPU of the second build 8.6 and 9.3 s against
+   * 11.4 and 10.5 s with the images' policy, peak RSS 221-233 MiB (scheduler) against 245. The
+   * images keep that policy (pom.xml): a pod runs for days, and C2's code serves sustained load
+   * better (GetActionResult at 64 callers: 22,000 calls/s against 15,000).
    */
   static final String QUICK_JIT_DIRECTIVES = """
       [
@@ -50,10 +49,19 @@ final class JvmRuntime implements ServerRuntime {
       ]
       """;
 
-  /** Writes the directives to {@code file} and returns the flags that load them. */
-  static List<String> jitFlags(Path file) throws IOException {
-    Files.writeString(file, QUICK_JIT_DIRECTIVES);
-    return List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:CompilerDirectivesFile=" + file);
+  /**
+   * The JIT flags of a local server. The scheduler hashes nothing on its path (the workers verify
+   * what they store), so it needs no C2 at all: C1 alone compiles each hot method once, straight
+   * to its optimized tier, where the worker's policy first runs C1's slower profiling code and
+   * compiles the method again when C2 refuses it. The worker writes {@code directives} and loads
+   * them.
+   */
+  static List<String> jitFlags(Component component, Path directives) throws IOException {
+    if (component == Component.SCHEDULER) {
+      return List.of("-XX:TieredStopAtLevel=1");
+    }
+    Files.writeString(directives, QUICK_JIT_DIRECTIVES);
+    return List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:CompilerDirectivesFile=" + directives);
   }
 
   /**

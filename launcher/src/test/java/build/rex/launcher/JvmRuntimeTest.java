@@ -42,36 +42,58 @@ class JvmRuntimeTest {
   }
 
   @Test
-  void aLocalServersJvmCompilesSha256WithC2AndTheRestOnlyWithC1(@TempDir Path dir) throws Exception {
+  void aLocalWorkersJvmCompilesSha256WithC2AndTheRestOnlyWithC1(@TempDir Path dir) throws Exception {
+    Compiled compiled = runHotLoops(ServerRuntime.Component.WORKER, dir);
+
+    assertTrue(compiled.output.contains("2 compiler directives added"), compiled.output);
+    Set<String> byC2 = compiled.atTier("4");
+    assertTrue(byC2.stream().anyMatch(method -> method.startsWith("sun.security.provider.SHA2::")), byC2::toString);
+    assertTrue(byC2.stream().allMatch(method -> method.startsWith("sun.security.provider.")), byC2::toString);
+    // The small hot method is compiled, and by C1 only: at its optimized tier once C2 is refused.
+    assertTrue(compiled.atTier("1").contains(HotLoops.class.getName() + "::mix"), compiled.output);
+  }
+
+  @Test
+  void aLocalSchedulersJvmCompilesEachMethodOnceWithC1(@TempDir Path dir) throws Exception {
+    Compiled compiled = runHotLoops(ServerRuntime.Component.SCHEDULER, dir);
+
+    assertTrue(compiled.atTier("1").contains(HotLoops.class.getName() + "::mix"), compiled.output);
+    assertTrue(compiled.atTier("1").stream().anyMatch(method -> method.startsWith("sun.security.provider.SHA2::")),
+        compiled.output);
+    // No profiling tier (2, 3) and no C2 (4): every compiled method went straight to C1's optimized tier.
+    for (String tier : List.of("2", "3", "4")) {
+      assertEquals(Set.of(), compiled.atTier(tier), "tier " + tier);
+    }
+  }
+
+  /** What one JVM with a local server's flags compiled, by tier, while running {@link HotLoops}. */
+  private record Compiled(String output, List<String[]> lines) {
+    Set<String> atTier(String tier) {
+      Set<String> methods = new TreeSet<>();
+      lines.stream().filter(line -> line[0].equals(tier)).forEach(line -> methods.add(line[1]));
+      return methods;
+    }
+  }
+
+  private static Compiled runHotLoops(ServerRuntime.Component component, Path dir) throws Exception {
     List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
-    command.addAll(JvmRuntime.flags(ServerRuntime.Component.WORKER));
-    command.addAll(JvmRuntime.jitFlags(dir.resolve(JvmRuntime.JIT_DIRECTIVES_FILE)));
+    command.addAll(JvmRuntime.flags(component));
+    command.addAll(JvmRuntime.jitFlags(component, dir.resolve(JvmRuntime.JIT_DIRECTIVES_FILE)));
     command.addAll(List.of("-XX:+PrintCompilation", "-cp", System.getProperty("java.class.path"),
         HotLoops.class.getName()));
     Path out = dir.resolve("out.txt");
     Process jvm = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
     assertEquals(0, jvm.waitFor(), () -> read(out));
     String output = read(out);
-
-    assertTrue(output.contains("2 compiler directives added"), output);
     assertTrue(output.contains("done 32 "), output);
-    Set<String> byC2 = new TreeSet<>();
-    Set<String> ours = new TreeSet<>();
+    List<String[]> lines = new ArrayList<>();
     for (String line : output.split("\n")) {
       Matcher m = COMPILED.matcher(line);
       if (m.find()) {
-        if (m.group(1).equals("4")) {
-          byC2.add(m.group(2));
-        }
-        if (m.group(2).startsWith(HotLoops.class.getName())) {
-          ours.add(m.group(1) + " " + m.group(2));
-        }
+        lines.add(new String[] {m.group(1), m.group(2)});
       }
     }
-    assertTrue(byC2.stream().anyMatch(method -> method.startsWith("sun.security.provider.SHA2::")), byC2::toString);
-    assertTrue(byC2.stream().allMatch(method -> method.startsWith("sun.security.provider.")), byC2::toString);
-    // The small hot method is compiled, and by C1 only: at its optimized tier once C2 is refused.
-    assertTrue(ours.contains("1 " + HotLoops.class.getName() + "::mix"), ours::toString);
+    return new Compiled(output, lines);
   }
 
   private static String read(Path file) {

@@ -76,7 +76,10 @@ public final class WorkerConfig extends ServerConfig {
      * arrival, a read or a scrub) is older than this; 0 checks every input on every use.
      */
     public int recheckInputsAfterSeconds = 60;
-    /** How fast the scrubber rereads stored blobs to find rot (bytes per second); 0 turns it off. */
+    /**
+     * How fast the scrubber rereads stored blobs to find rot (bytes per second, each blob counted
+     * as at least 64 KiB); 0 turns it off.
+     */
     public ByteSize scrubBandwidth = ByteSize.parse("4Mi");
   }
 

@@ -77,15 +77,14 @@ public final class Scrubber implements AutoCloseable {
 
   /** Rereads one blob at the scrubber's pace; false when its copy failed (and was isolated). */
   private boolean check(Digest digest) {
-    long[] read = {0};
     DiskBlobStore.Recheck found = store.recheck(digest, bytes -> {
-      read[0] += bytes;
       bytesScrubbed.addAndGet(bytes);
       charge(bytes);
     });
-    if (read[0] < LEAST_CHARGE) {
+    long shortOfLeastCharge = LEAST_CHARGE - digest.getSizeBytes();
+    if (shortOfLeastCharge > 0) {
       try {
-        charge(LEAST_CHARGE - read[0]);
+        charge(shortOfLeastCharge);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }

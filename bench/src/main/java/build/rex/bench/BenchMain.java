@@ -18,7 +18,7 @@ import java.util.stream.Stream;
  * medians with their ranges and ratios to baselines measured in the same run.
  *
  * <p>Usage: {@code java -cp rex-bench.jar build.rex.bench.BenchMain --repo DIR [--rounds N]
- * [--only micro|builds] [--blob-mib N] [--systems rex,rex-equal,reference,local,disk-cache]} (the last
+ * [--only micro|builds] [--blob-mib N] [--systems rex,rex-equal,reference,reference-proxied,local,disk-cache]} (the last
  * for a quicker look at some of the builds; the table then lacks the others' figures).
  */
 public final class BenchMain {

@@ -25,7 +25,8 @@ public final class BazelBuildBenchmark {
   /** {@code jobs}: the reference server's (and rex's "equal" run's) executors; Bazel runs twice as many. */
   public record Settings(Path repo, Path scratch, int rounds, int jobs, List<String> systems) {
     /** Every system the table compares. */
-    public static final List<String> ALL = List.of("rex", "rex-equal", "reference", "local", "disk-cache");
+    public static final List<String> ALL = List.of("rex", "rex-equal", "reference", "reference-proxied", "local",
+        "disk-cache");
   }
 
   private final Settings settings;
@@ -92,8 +93,11 @@ public final class BazelBuildBenchmark {
         }
         Path data = settings.scratch().resolve("data-" + system + "-" + round);
         port += 100;
-        try (BuildServer server = system.equals("reference") ? reference.start(data, port, settings.jobs())
-            : new RexLocalServer(system, settings.repo(), data, port, system.equals("rex") ? 0 : settings.jobs())) {
+        try (BuildServer server = switch (system) {
+          case "reference" -> reference.start(data, port, settings.jobs());
+          case "reference-proxied" -> reference.startBehindProxy(data, port, settings.jobs());
+          default -> new RexLocalServer(system, settings.repo(), data, port, system.equals("rex") ? 0 : settings.jobs());
+        }) {
           measuredCold(system + " first cold", bazel, workspace, server);
           measuredCold(system + " cold", bazel, workspace, server);
           BazelClient.Build warm = bazel.cleanBuild(server.remoteFlag());
@@ -124,6 +128,13 @@ public final class BazelBuildBenchmark {
         "reference, " + settings.jobs() + " jobs", figure("reference cold"), "<= 0.90");
     table.add("warm rebuild after clean, rex defaults", "s", figure("rex warm"), "reference", figure("reference warm"),
         "<= 0.90");
+    // The second hop alone: the reference server behind a proxy that only forwards bytes.
+    table.add("cold build, reference behind a pass-through proxy", "s", figure("reference-proxied cold"),
+        "reference, " + settings.jobs() + " jobs", figure("reference cold"), "");
+    table.add("cold build, rex defaults (" + defaultExecutors() + " executors)", "s", figure("rex cold"),
+        "reference behind a pass-through proxy", figure("reference-proxied cold"), "");
+    table.add("warm rebuild after clean, reference behind a pass-through proxy", "s",
+        figure("reference-proxied warm"), "reference", figure("reference warm"), "");
     table.add("first cold build on a fresh rex", "s", figure("rex first cold"), "later cold build, rex",
         figure("rex cold"), "<= 1.20");
     table.add("first cold build on a fresh reference server", "s", figure("reference first cold"),
@@ -147,6 +158,16 @@ public final class BazelBuildBenchmark {
       table.add("server CPU in a cold build, " + which, "s", figure(system + " cold cpu"),
           String.format("what %.2f of the reference leaves", BUDGET_SHARES.get(system)), figure(system + " cold cpu budget"), "");
     }
+    table.add("server CPU in a cold build, reference behind a pass-through proxy", "s",
+        figure("reference-proxied cold cpu"), "reference server", figure("reference cold cpu"), "");
+    table.add("  of it in the pass-through proxy", "s", figure("reference-proxied cold cpu proxy"),
+        "reference server", figure("reference cold cpu"), "");
+    table.add("server CPU in a cold build, rex defaults", "s", figure("rex cold cpu"),
+        "reference behind a pass-through proxy", figure("reference-proxied cold cpu"), "");
+    table.add("  of it in rex's scheduler", "s", figure("rex cold cpu scheduler"), "the pass-through proxy",
+        figure("reference-proxied cold cpu proxy"), "");
+    table.add("  of it in rex's worker", "s", figure("rex cold cpu worker"), "reference server",
+        figure("reference cold cpu"), "");
     for (BuildServer.ThreadKind kind : BuildServer.ThreadKind.values()) {
       table.add("  of it in " + kind.name().toLowerCase(java.util.Locale.ROOT) + " threads, rex defaults", "s",
           figure("rex cold cpu " + kind), "reference server", figure("reference cold cpu " + kind), "");
@@ -235,12 +256,17 @@ public final class BazelBuildBenchmark {
    * kind), the machine's busy share, and the CPU outside the server (Bazel and the actions).
    */
   private void measuredCold(String name, BazelClient bazel, Path workspace, BuildServer server) throws Exception {
-    double cpuBefore = server.cpuSeconds();
+    Map<String, Double> cpuBefore = server.cpuSecondsByRole();
     double busyBefore = MachineCpu.busySeconds();
     Map<String, BuildServer.ThreadCpu> threadsBefore = server.threadCpu();
     double seconds = cold(bazel, workspace, server);
     double busy = MachineCpu.busySeconds() - busyBefore;
-    double serverCpu = server.cpuSeconds() - cpuBefore;
+    double serverCpu = 0;
+    for (Map.Entry<String, Double> role : server.cpuSecondsByRole().entrySet()) {
+      double spent = role.getValue() - cpuBefore.getOrDefault(role.getKey(), 0.0);
+      figure(name + " cpu " + role.getKey()).add(spent);
+      serverCpu += spent;
+    }
     record(name, seconds);
     record(name + " cpu", serverCpu);
     record(name + " busy", busy / (seconds * MachineCpu.cores()));

@@ -34,13 +34,15 @@ public interface BuildServer extends AutoCloseable {
   }
 
   /**
-   * CPU seconds (user and system) the server's processes have used so far; the actions they
+   * CPU seconds (user and system) each of the server's processes has used so far, by role; the actions they
    * spawn count for themselves, not here. On 2 cores, what a server spends is taken from the
    * compilers.
    */
-  default double cpuSeconds() {
-    return processes().values().stream()
-        .mapToDouble(p -> p.info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(0.0)).sum();
+  default java.util.Map<String, Double> cpuSecondsByRole() {
+    java.util.Map<String, Double> seconds = new java.util.LinkedHashMap<>();
+    processes().forEach((role, process) ->
+        seconds.put(role, process.info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(0.0)));
+    return seconds;
   }
 
   /** What kinds of threads a JVM's CPU goes to, told apart by their names. */

@@ -55,6 +55,60 @@ public final class ReferenceServer implements BuildServer {
     public BuildServer start(Path dataDir, int port, int jobs) throws IOException, InterruptedException {
       return new ReferenceServer(classes, jar, dataDir, port, jobs);
     }
+
+    /** The reference server on {@code port + 1}, reached through a {@link PassThroughProxy} on {@code port}. */
+    public BuildServer startBehindProxy(Path dataDir, int port, int jobs) throws IOException, InterruptedException {
+      ReferenceServer reference = new ReferenceServer(classes, jar, dataDir, port + 1, jobs);
+      try {
+        return new Proxied(reference, port, dataDir);
+      } catch (IOException | InterruptedException | RuntimeException e) {
+        BuildServer.stop(reference.process);
+        throw e;
+      }
+    }
+  }
+
+  /** The reference server behind a second hop that does nothing but forward. */
+  private static final class Proxied implements BuildServer {
+    private final ReferenceServer reference;
+    private final int port;
+    private final Process proxy;
+
+    Proxied(ReferenceServer reference, int port, Path dataDir) throws IOException, InterruptedException {
+      this.reference = reference;
+      this.port = port;
+      String java = ProcessHandle.current().info().command().orElse("java");
+      // The JIT and collector bin/rex local gives its scheduler (launcher JvmRuntime): C1 alone
+      // costs a proxy this short-lived far less CPU than tiered compilation up to C2.
+      proxy = BuildServer.start(List.of(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss512k",
+          "-cp", System.getProperty("java.class.path"),
+          PassThroughProxy.class.getName(), Integer.toString(port), Integer.toString(reference.port)),
+          dataDir.resolve("proxy.log"), line -> line.startsWith("pass-through proxy on"), 60);
+    }
+
+    @Override
+    public String name() {
+      return "reference behind a pass-through proxy";
+    }
+
+    @Override
+    public String remoteFlag() {
+      return executorFlag(port);
+    }
+
+    @Override
+    public Map<String, ProcessHandle> processes() {
+      return Map.of("server", reference.process.toHandle(), "proxy", proxy.toHandle());
+    }
+
+    @Override
+    public void close() throws Exception {
+      try {
+        BuildServer.stop(proxy);
+      } finally {
+        reference.close();
+      }
+    }
   }
 
   /** The path of a file of an installed Debian package, found with {@code dpkg -L}. */
@@ -75,6 +129,10 @@ public final class ReferenceServer implements BuildServer {
 
   @Override
   public String remoteFlag() {
+    return executorFlag(port);
+  }
+
+  private static String executorFlag(int port) {
     return "--remote_executor=grpc://127.0.0.1:" + port;
   }
 

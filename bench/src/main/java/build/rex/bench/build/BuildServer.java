@@ -130,6 +130,11 @@ public interface BuildServer extends AutoCloseable {
     throw new IOException("no VmHWM for process " + process.pid());
   }
 
+  /** The java command this benchmark runs on, for the server processes it starts. */
+  static String java() {
+    return ProcessHandle.current().info().command().orElse("java");
+  }
+
   /** Starts {@code command} and waits until a line of its output passes {@code ready}. */
   static Process start(List<String> command, Path log, Predicate<String> ready, long timeoutSeconds)
       throws IOException, InterruptedException {

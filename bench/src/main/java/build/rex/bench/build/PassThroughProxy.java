@@ -20,6 +20,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A second hop and nothing else: a gRPC server that forwards every call, its headers and its
@@ -61,11 +63,15 @@ public final class PassThroughProxy {
     Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", listenPort)).directExecutor()
         .maxInboundMessageSize(MAX_MESSAGE_BYTES).flowControlWindow(FLOW_CONTROL_WINDOW_BYTES)
         .fallbackHandlerRegistry(new HandlerRegistry() {
+          /** gRPC looks a method up on every call: each is built once. */
+          private final Map<String, ServerMethodDefinition<byte[], byte[]>> methods = new ConcurrentHashMap<>();
+          private final ServerCallHandler<byte[], byte[]> handler = forwardingTo(upstream);
+
           @Override
           public ServerMethodDefinition<?, ?> lookupMethod(String methodName, String authority) {
-            MethodDescriptor<byte[], byte[]> method = MethodDescriptor.newBuilder(BYTES, BYTES)
-                .setFullMethodName(methodName).setType(MethodDescriptor.MethodType.UNKNOWN).build();
-            return ServerMethodDefinition.create(method, forwardingTo(upstream));
+            return methods.computeIfAbsent(methodName, name -> ServerMethodDefinition.create(
+                MethodDescriptor.newBuilder(BYTES, BYTES).setFullMethodName(name)
+                    .setType(MethodDescriptor.MethodType.UNKNOWN).build(), handler));
           }
         }).build().start();
     System.out.println("pass-through proxy on 127.0.0.1:" + listenPort + " to 127.0.0.1:" + args[1]);

@@ -25,8 +25,7 @@ public final class ReferenceServer implements BuildServer {
     this.port = port;
     Files.createDirectories(dataDir.resolve("work"));
     Files.createDirectories(dataDir.resolve("cas"));
-    String java = ProcessHandle.current().info().command().orElse("java");
-    process = BuildServer.start(List.of(java, "-cp", classes + ":" + jar,
+    process = BuildServer.start(List.of(BuildServer.java(), "-cp", classes + ":" + jar,
         "com.google.devtools.build.remote.worker.RemoteWorker", "--listen_port=" + port,
         "--work_path=" + dataDir.resolve("work"), "--cas_path=" + dataDir.resolve("cas"), "--jobs=" + jobs),
         dataDir.resolve("remote-worker.log"), line -> line.contains("Not starting HTTP cache server"), 120);
@@ -77,10 +76,9 @@ public final class ReferenceServer implements BuildServer {
     Proxied(ReferenceServer reference, int port, Path dataDir) throws IOException, InterruptedException {
       this.reference = reference;
       this.port = port;
-      String java = ProcessHandle.current().info().command().orElse("java");
       // The JIT and collector bin/rex local gives its scheduler (launcher JvmRuntime): C1 alone
       // costs a proxy this short-lived far less CPU than tiered compilation up to C2.
-      proxy = BuildServer.start(List.of(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss512k",
+      proxy = BuildServer.start(List.of(BuildServer.java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss512k",
           "-cp", System.getProperty("java.class.path"),
           PassThroughProxy.class.getName(), Integer.toString(port), Integer.toString(reference.port)),
           dataDir.resolve("proxy.log"), line -> line.startsWith("pass-through proxy on"), 60);

@@ -20,8 +20,7 @@ final class RexLocalServer implements BuildServer {
   RexLocalServer(String name, Path repo, Path dataDir, int port, int executors) throws IOException, InterruptedException {
     this.name = name;
     this.port = port;
-    String javaCommand = ProcessHandle.current().info().command().orElse("java");
-    List<String> command = new ArrayList<>(List.of(javaCommand, "-Drex.home=" + repo, "-jar", repo.resolve("launcher/target/rex-launcher.jar").toString(),
+    List<String> command = new ArrayList<>(List.of(BuildServer.java(), "-Drex.home=" + repo, "-jar", repo.resolve("launcher/target/rex-launcher.jar").toString(),
         "local",
         "--port", Integer.toString(port), "--data-dir", dataDir.toString()));
     if (executors > 0) {

@@ -109,12 +109,13 @@ final class Coalescer<Q, A> {
   private void answer(List<Ask<Q, A>> batch) {
     List<Q> questions = batch.stream().map(ask -> ask.question).toList();
     A answer = null;
+    IOException failure = null;
+    boolean answered = false;
     // Whatever ends the call (an Error too), every caller in it is answered and its slot freed,
     // or they would wait forever.
-    IOException failure = new IOException(what + " ended without an answer");
     try {
       answer = io.grpc.Context.current().fork().call(() -> call.call(questions));
-      failure = null;
+      answered = true;
     } catch (IOException e) {
       failure = e;
     } catch (RuntimeException e) {
@@ -122,6 +123,9 @@ final class Coalescer<Q, A> {
     } catch (Exception e) {
       failure = new IOException(e);
     } finally {
+      if (!answered && failure == null) {
+        failure = new IOException(what + " ended without an answer");
+      }
       Outcome<A> outcome = new Outcome<>(answer, failure);
       synchronized (this) {
         batch.forEach(ask -> ask.outcome = outcome);

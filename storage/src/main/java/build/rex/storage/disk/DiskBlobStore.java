@@ -376,7 +376,10 @@ public final class DiskBlobStore implements BlobStore, Quarantine {
     Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("r--r--r--"));
     Path target = pathOf(hash);
     try {
-      Files.createDirectories(target.getParent());
+      // Asked first: the folder nearly always exists, and createDirectories learns that from an exception.
+      if (!Files.isDirectory(target.getParent())) {
+        Files.createDirectories(target.getParent());
+      }
     } catch (IOException e) {
       throw asFull(e);
     }

@@ -12,7 +12,9 @@ import build.rex.v1.Assignment;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -118,17 +120,32 @@ final class InputStep {
         continue;
       }
       Path dir = workingDirectory;
+      // Below a folder made here nothing exists yet, so nothing there needs looking at.
+      boolean inMadeFolder = false;
       for (Path segment : workingDirectory.relativize(parent)) {
         dir = dir.resolve(segment);
-        if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-          continue;
-        }
-        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-          throw new InvalidArgumentException("output path '" + output + "' needs a directory at '"
-              + workingDirectory.relativize(dir) + "', where the input root has a file or symlink");
+        if (!inMadeFolder) {
+          BasicFileAttributes found = attributesOrNull(dir);
+          if (found != null && found.isDirectory()) {
+            continue;
+          }
+          if (found != null) {
+            throw new InvalidArgumentException("output path '" + output + "' needs a directory at '"
+                + workingDirectory.relativize(dir) + "', where the input root has a file or symlink");
+          }
         }
         Files.createDirectory(dir);
+        inMadeFolder = true;
       }
+    }
+  }
+
+  /** What is at {@code path} itself (a symlink is not followed); null when nothing is. */
+  private static BasicFileAttributes attributesOrNull(Path path) throws IOException {
+    try {
+      return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      return null;
     }
   }
 }

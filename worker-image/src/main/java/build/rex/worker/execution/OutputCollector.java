@@ -92,7 +92,7 @@ final class OutputCollector {
         }
       } else if (Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)) {
         result.addOutputFiles(OutputFile.newBuilder().setPath(relative).setDigest(addFile(path))
-            .setIsExecutable(Files.isExecutable(path)));
+            .setIsExecutable(executable(path)));
       } else if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
         Tree.Builder tree = Tree.newBuilder();
         Map<Digest, Directory> children = new LinkedHashMap<>();
@@ -132,7 +132,7 @@ final class OutputCollector {
         directory.addDirectories(DirectoryNode.newBuilder().setName(name).setDigest(digest));
       } else if (Files.isRegularFile(entry)) {
         directory.addFiles(FileNode.newBuilder().setName(name).setDigest(addFile(entry))
-            .setIsExecutable(Files.isExecutable(entry)));
+            .setIsExecutable(executable(entry)));
       }
     }
     return directory.build();
@@ -200,5 +200,13 @@ final class OutputCollector {
         writer.commit();
       }
     }
+  }
+
+  /**
+   * The access(2) check Files.isExecutable makes; java.io.File's answers "no" with false, where
+   * Files builds an exception first, for most outputs.
+   */
+  private static boolean executable(Path file) {
+    return file.toFile().canExecute();
   }
 }

@@ -104,6 +104,41 @@ class ActionStepsTest {
   }
 
   @Test
+  void outputFoldersAreMadeAtAnyDepthBesideInputsAndAnInputFileInTheWayIsNamed() throws Exception {
+    InputStep step = new InputStep(cluster, local, execRoots);
+    Command deep = command("true").toBuilder().clearOutputPaths()
+        .addOutputPaths("sub/new/deeper/x.o").addOutputPaths("sub/new/other/y.o").addOutputPaths("top.txt").build();
+    try (InputStep.Staged staged = step.stage(assignment(root, deep, true, sub), "deep")) {
+      Path work = staged.workingDirectory();
+      assertTrue(Files.isDirectory(work.resolve("sub/new/deeper")) && Files.isDirectory(work.resolve("sub/new/other")));
+      assertEquals("file b\n", Files.readString(work.resolve("sub/b.txt")), "the input folder it went through is kept");
+    }
+    Command blocked = command("true").toBuilder().clearOutputPaths().addOutputPaths("a.txt/inside/x.o").build();
+    InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+        () -> step.stage(assignment(root, blocked, true, sub), "blocked"));
+    assertTrue(e.getMessage().contains("'a.txt'"), e.getMessage());
+  }
+
+  @Test
+  void theOutputStepTellsExecutableOutputsFromOthers() throws Exception {
+    Command two = command("true").toBuilder().clearOutputPaths().addOutputPaths("out/tool").addOutputPaths("out/data")
+        .build();
+    Assignment assignment = assignment(root, two, true, sub);
+    try (InputStep.Staged staged = new InputStep(cluster, local, execRoots).stage(assignment, "modes")) {
+      Path tool = Files.writeString(staged.workingDirectory().resolve("out/tool"), "#!/bin/sh\n");
+      assertTrue(tool.toFile().setExecutable(true));
+      Files.writeString(staged.workingDirectory().resolve("out/data"), "data\n");
+      ActionResult.Builder done = new OutputStep(cluster, local).collect(assignment, staged,
+          new CommandRunner.Outcome(0, false, false), Files.writeString(dir.resolve("o"), ""),
+          Files.writeString(dir.resolve("e"), ""));
+      assertEquals(2, done.getOutputFilesCount());
+      for (var file : done.getOutputFilesList()) {
+        assertEquals(file.getPath().equals("out/tool"), file.getIsExecutable(), file.getPath());
+      }
+    }
+  }
+
+  @Test
   void aTreeReadHereIsCheckedAndAMissingInputIsNamed() throws Exception {
     Directory badlyNamed = Directory.newBuilder().addFiles(FileNode.newBuilder().setName("a/b").setDigest(Digests.of(a)))
         .build();

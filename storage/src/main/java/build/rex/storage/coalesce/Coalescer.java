@@ -110,22 +110,20 @@ final class Coalescer<Q, A> {
     List<Q> questions = batch.stream().map(ask -> ask.question).toList();
     A answer = null;
     IOException failure = null;
-    boolean answered = false;
     // Whatever ends the call (an Error too), every caller in it is answered and its slot freed,
     // or they would wait forever.
     try {
       answer = io.grpc.Context.current().fork().call(() -> call.call(questions));
-      answered = true;
     } catch (IOException e) {
       failure = e;
     } catch (RuntimeException e) {
       failure = new IOException(what + " failed: " + e, e);
     } catch (Exception e) {
       failure = new IOException(e);
+    } catch (Error e) {
+      failure = new IOException(what + " ended without an answer: " + e, e);
+      throw e;
     } finally {
-      if (!answered && failure == null) {
-        failure = new IOException(what + " ended without an answer");
-      }
       Outcome<A> outcome = new Outcome<>(answer, failure);
       synchronized (this) {
         batch.forEach(ask -> ask.outcome = outcome);

@@ -376,7 +376,8 @@ public final class DiskBlobStore implements BlobStore, Quarantine {
     Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("r--r--r--"));
     Path target = pathOf(hash);
     try {
-      // Asked first: the folder nearly always exists, and createDirectories learns that from an exception.
+      // Asked first: the folder nearly always exists, and createDirectories would learn that
+      // from an exception.
       if (!Files.isDirectory(target.getParent())) {
         Files.createDirectories(target.getParent());
       }

@@ -203,8 +203,8 @@ final class OutputCollector {
   }
 
   /**
-   * The access(2) check Files.isExecutable makes; java.io.File's answers "no" with false, where
-   * Files builds an exception first, for most outputs.
+   * The access(2) check Files.isExecutable makes, answered without an exception: Files throws
+   * one inside for every file that is not executable, most outputs.
    */
   private static boolean executable(Path file) {
     return file.toFile().canExecute();
